@@ -1,0 +1,211 @@
+"""Typed, validated configuration of the algorithm.
+
+Every hyperparameter of the reference program is a field here with the reference default.
+Validation runs in `__post_init__`, so a bad value fails with a message that names the field
+before anything is traced or compiled. Hydra/OmegaConf dictionaries become these dataclasses
+through `from_dict`, which also rejects unknown keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+VARIANTS = ("nclql", "lql")
+STEP_MODES = ("sequential", "summed")
+ACTIVATIONS = ("mish", "relu", "elu", "gelu", "silu", "tanh")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown, of the wrong type or out of range."""
+
+
+def _check_number(name: str, value: Any, *, integer: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "an integer" if integer else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
+    if integer and not isinstance(value, int):
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be finite, got {value!r}")
+
+
+def _positive(name: str, value: Any, *, integer: bool = False) -> None:
+    _check_number(name, value, integer=integer)
+    if value <= 0:
+        raise ConfigError(f"{name} must be > 0, got {value!r}")
+
+
+def _unit_interval(name: str, value: Any, *, closed_right: bool) -> None:
+    _check_number(name, value)
+    ok = 0 <= value <= 1 if closed_right else 0 <= value < 1
+    if not ok:
+        bound = "[0, 1]" if closed_right else "[0, 1)"
+        raise ConfigError(f"{name} must lie in {bound}, got {value!r}")
+
+
+def _bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplerConfig:
+    """Annealed Langevin sampler of pi(a|s) ~ exp(w Q(s, a)) on [-1, 1]^d."""
+
+    w: float = 500.0  # inverse temperature
+    num_levels: int = 10  # L noise levels (LQL: must be 1)
+    steps_per_level: int = 2  # T Langevin steps at each level
+    sigma_max: float = 0.1
+    sigma_min: float = 0.001
+    eps: float = 1e-4  # step size at the sharpest level
+    grad_norm: bool = True  # normalise the action-gradient to unit length
+    clip: bool = True  # clip every iterate to the action box
+    num_particles: int = 1  # N chains per state, best by min_i Q_i at the sharpest level
+
+    def __post_init__(self) -> None:
+        _positive("sampler.w", self.w)
+        _positive("sampler.num_levels", self.num_levels, integer=True)
+        _positive("sampler.steps_per_level", self.steps_per_level, integer=True)
+        _positive("sampler.sigma_max", self.sigma_max)
+        _positive("sampler.sigma_min", self.sigma_min)
+        if self.num_levels > 1 and self.sigma_min >= self.sigma_max:
+            raise ConfigError(
+                f"sampler.sigma_min ({self.sigma_min}) must be < sampler.sigma_max "
+                f"({self.sigma_max}) when num_levels > 1"
+            )
+        _positive("sampler.eps", self.eps)
+        _bool("sampler.grad_norm", self.grad_norm)
+        _bool("sampler.clip", self.clip)
+        _positive("sampler.num_particles", self.num_particles, integer=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class CriticConfig:
+    """Twin Q networks; `level_*` sizes only matter for the noise-conditioned variant."""
+
+    hidden_sizes: tuple[int, ...] = (256, 256, 256)
+    activation: str = "mish"
+    level_embed_dim: int = 16  # sinusoidal encoding size and embedding output size
+    level_hidden_dim: int = 32
+    num_critics: int = 2
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hidden_sizes, list):
+            object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))
+        if not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes:
+            raise ConfigError(
+                f"critic.hidden_sizes must be a non-empty list, got {self.hidden_sizes!r}"
+            )
+        for i, h in enumerate(self.hidden_sizes):
+            _positive(f"critic.hidden_sizes[{i}]", h, integer=True)
+        _choice("critic.activation", self.activation, ACTIVATIONS)
+        _positive("critic.level_embed_dim", self.level_embed_dim, integer=True)
+        if self.level_embed_dim % 2:
+            raise ConfigError(
+                f"critic.level_embed_dim must be even (sin and cos halves), got "
+                f"{self.level_embed_dim}"
+            )
+        _positive("critic.level_hidden_dim", self.level_hidden_dim, integer=True)
+        _positive("critic.num_critics", self.num_critics, integer=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class AlgoConfig:
+    """NC-LQL (`variant='nclql'`) or its plain single-level variant LQL (`variant='lql'`)."""
+
+    variant: Literal["nclql", "lql"] = "nclql"
+    sampler: SamplerConfig = dataclasses.field(default_factory=SamplerConfig)
+    critic: CriticConfig = dataclasses.field(default_factory=CriticConfig)
+    lr: float = 1e-4
+    gamma: float = 0.99
+    tau: float = 0.005
+    reward_scale: float = 0.2
+    batch_size: int = 256
+    # "sequential": TD step then noise-conditioning step, two Adam steps sharing one state
+    # (the reference program); "summed": one Adam step on the sum of both losses.
+    step_mode: Literal["sequential", "summed"] = "sequential"
+    max_grad_norm: float = 0.0  # 0 = no gradient clipping (the reference program has none)
+
+    def __post_init__(self) -> None:
+        _choice("algo.variant", self.variant, VARIANTS)
+        if not isinstance(self.sampler, SamplerConfig):
+            raise ConfigError(f"algo.sampler must be a SamplerConfig, got {self.sampler!r}")
+        if not isinstance(self.critic, CriticConfig):
+            raise ConfigError(f"algo.critic must be a CriticConfig, got {self.critic!r}")
+        if self.variant == "lql" and self.sampler.num_levels != 1:
+            raise ConfigError(
+                "algo.sampler.num_levels must be 1 for variant 'lql' (plain Langevin on Q); "
+                f"got {self.sampler.num_levels}"
+            )
+        if self.variant == "nclql" and self.sampler.num_levels < 2:
+            raise ConfigError(
+                "algo.sampler.num_levels must be >= 2 for variant 'nclql' (use variant 'lql' "
+                f"for a single level); got {self.sampler.num_levels}"
+            )
+        _positive("algo.lr", self.lr)
+        _unit_interval("algo.gamma", self.gamma, closed_right=False)
+        _unit_interval("algo.tau", self.tau, closed_right=True)
+        _check_number("algo.reward_scale", self.reward_scale)
+        _positive("algo.batch_size", self.batch_size, integer=True)
+        _choice("algo.step_mode", self.step_mode, STEP_MODES)
+        _check_number("algo.max_grad_norm", self.max_grad_norm)
+        if self.max_grad_norm < 0:
+            raise ConfigError(f"algo.max_grad_norm must be >= 0, got {self.max_grad_norm}")
+
+    @property
+    def noise_conditioned(self) -> bool:
+        return self.variant == "nclql"
+
+
+T = TypeVar("T")
+
+
+def from_dict(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") -> T:
+    """Build dataclass `cls` from a (possibly nested) mapping, rejecting unknown keys."""
+    values = dict(values or {})
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        where = prefix.rstrip(".") or cls.__name__
+        raise ConfigError(
+            f"unknown key(s) {unknown} in {where}; valid keys: {sorted(fields)}"
+        )
+    kwargs: dict[str, Any] = {}
+    for name, value in values.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{prefix}{name} must be a mapping, got {value!r}")
+            value = from_dict(hint, value, prefix=f"{prefix}{name}.")
+        elif get_origin(hint) is tuple or hint is tuple:
+            if not isinstance(value, list | tuple):
+                raise ConfigError(f"{prefix}{name} must be a list, got {value!r}")
+            value = tuple(value)
+        elif get_origin(hint) is Literal and value not in get_args(hint):
+            raise ConfigError(f"{prefix}{name} must be one of {list(get_args(hint))}, got {value!r}")
+        elif hint is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """Plain nested dict (tuples become lists) suitable for YAML/JSON."""
+
+    def convert(v: Any) -> Any:
+        if isinstance(v, tuple):
+            return [convert(x) for x in v]
+        if isinstance(v, dict):
+            return {k: convert(x) for k, x in v.items()}
+        return v
+
+    return convert(dataclasses.asdict(cfg))

@@ -1,0 +1,106 @@
+"""Noise-conditioned twin critic Q_i(s, a, l) and its Polyak-averaged target.
+
+The critics are one flax module vmapped over a leading ensemble axis of the parameters, so
+the twin evaluation (and every Langevin gradient through it) is one batched computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from mjx_nclql.config import CriticConfig
+
+_ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "mish": lambda x: x * jnp.tanh(jax.nn.softplus(x)),
+    "relu": jax.nn.relu,
+    "elu": jax.nn.elu,
+    "gelu": jax.nn.gelu,
+    "silu": jax.nn.silu,
+    "tanh": jnp.tanh,
+}
+
+
+def sinusoidal_encoding(level: jax.Array, dim: int) -> jax.Array:
+    """Transformer-style sin/cos features of an integer level index (shape [..., dim])."""
+    half = dim // 2
+    freqs = jnp.exp(-jnp.log(10_000.0) * jnp.arange(half, dtype=jnp.float32) / max(half - 1, 1))
+    angles = jnp.asarray(level, jnp.float32)[..., None] * freqs
+    return jnp.concatenate([jnp.sin(angles), jnp.cos(angles)], axis=-1)
+
+
+class QNetwork(nn.Module):
+    """One critic: MLP on [obs, action, level embedding] -> scalar.
+
+    `conditioned=False` drops the level input altogether (plain LQL critic).
+    """
+
+    hidden_sizes: Sequence[int] = (256, 256, 256)
+    activation: str = "mish"
+    conditioned: bool = True
+    level_embed_dim: int = 16
+    level_hidden_dim: int = 32
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, action: jax.Array, level: jax.Array) -> jax.Array:
+        act = _ACTIVATIONS[self.activation]
+        parts = [obs, action]
+        if self.conditioned:
+            level = jnp.broadcast_to(level, action.shape[:-1])
+            emb = sinusoidal_encoding(level, self.level_embed_dim)
+            emb = nn.Dense(self.level_hidden_dim, name="level_in")(emb)
+            emb = nn.Dense(self.level_embed_dim, name="level_out")(act(emb))
+            parts.append(emb)
+        x = jnp.concatenate(parts, axis=-1)
+        for i, h in enumerate(self.hidden_sizes):
+            x = act(nn.Dense(h, name=f"hidden_{i}")(x))
+        return nn.Dense(1, name="out")(x)[..., 0]
+
+
+class EnsembleQ(nn.Module):
+    """`num_critics` independent QNetworks as one vmapped module: output [num_critics, ...]."""
+
+    num_critics: int = 2
+    hidden_sizes: Sequence[int] = (256, 256, 256)
+    activation: str = "mish"
+    conditioned: bool = True
+    level_embed_dim: int = 16
+    level_hidden_dim: int = 32
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, action: jax.Array, level: jax.Array) -> jax.Array:
+        ensemble = nn.vmap(
+            QNetwork,
+            variable_axes={"params": 0},
+            split_rngs={"params": True},
+            in_axes=None,
+            out_axes=0,
+            axis_size=self.num_critics,
+        )
+        return ensemble(
+            hidden_sizes=self.hidden_sizes,
+            activation=self.activation,
+            conditioned=self.conditioned,
+            level_embed_dim=self.level_embed_dim,
+            level_hidden_dim=self.level_hidden_dim,
+            name="critics",
+        )(obs, action, level)
+
+
+def make_critic(cfg: CriticConfig, conditioned: bool) -> EnsembleQ:
+    return EnsembleQ(
+        num_critics=cfg.num_critics,
+        hidden_sizes=tuple(cfg.hidden_sizes),
+        activation=cfg.activation,
+        conditioned=conditioned,
+        level_embed_dim=cfg.level_embed_dim,
+        level_hidden_dim=cfg.level_hidden_dim,
+    )
+
+
+def polyak(target: object, online: object, tau: float) -> object:
+    """target <- (1 - tau) * target + tau * online, leaf by leaf."""
+    return jax.tree.map(lambda t, o: (1.0 - tau) * t + tau * o, target, online)
