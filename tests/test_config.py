@@ -1,0 +1,69 @@
+"""Invalid algorithm settings fail with a message naming the field, before any compile."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mjx_nclql.config import AlgoConfig, ConfigError, SamplerConfig, from_dict
+
+
+def test_defaults_are_the_reference_program() -> None:
+    cfg = AlgoConfig()
+    s = cfg.sampler
+    assert (s.w, s.num_levels, s.steps_per_level) == (500.0, 10, 2)
+    assert (s.sigma_max, s.sigma_min, s.eps, s.grad_norm, s.num_particles) == (
+        0.1, 0.001, 1e-4, True, 1
+    )
+    assert cfg.critic.hidden_sizes == (256, 256, 256) and cfg.critic.activation == "mish"
+    assert cfg.critic.level_embed_dim == 16 and cfg.critic.num_critics == 2
+    assert (cfg.lr, cfg.gamma, cfg.tau, cfg.reward_scale, cfg.batch_size) == (
+        1e-4, 0.99, 0.005, 0.2, 256
+    )
+    assert cfg.step_mode == "sequential"
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"sampler": {"sigma_min": 0.2}}, "sampler.sigma_min"),
+        ({"sampler": {"num_levels": 0}}, "sampler.num_levels"),
+        ({"sampler": {"steps_per_level": 0}}, "sampler.steps_per_level"),
+        ({"sampler": {"w": 0.0}}, "sampler.w"),
+        ({"sampler": {"w": -1.0}}, "sampler.w"),
+        ({"sampler": {"eps": 0.0}}, "sampler.eps"),
+        ({"sampler": {"num_particles": 0}}, "sampler.num_particles"),
+        ({"sampler": {"w": math.nan}}, "sampler.w"),
+        ({"sampler": {"eps": math.inf}}, "sampler.eps"),
+        ({"sampler": {"num_levels": 2.5}}, "sampler.num_levels"),
+        ({"sampler": {"w": "big"}}, "sampler.w"),
+        ({"sampler": {"grad_norm": "yes"}}, "sampler.grad_norm"),
+        ({"lr": -1e-3}, "algo.lr"),
+        ({"gamma": 1.0}, "algo.gamma"),
+        ({"tau": 1.5}, "algo.tau"),
+        ({"batch_size": 0}, "algo.batch_size"),
+        ({"step_mode": "both"}, "step_mode"),
+        ({"variant": "sac"}, "variant"),
+        ({"critic": {"hidden_sizes": []}}, "critic.hidden_sizes"),
+        ({"critic": {"activation": "swish2"}}, "critic.activation"),
+        ({"variant": "lql"}, "sampler.num_levels"),
+        ({"sampler": {"num_levels": 1}}, "sampler.num_levels"),
+        ({"samplr": {}}, "samplr"),
+        ({"sampler": {"temperature": 1}}, "temperature"),
+    ],
+)
+def test_invalid_values_name_the_field(values: dict, field: str) -> None:
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        from_dict(AlgoConfig, values)
+
+
+def test_from_dict_builds_nested_and_converts_ints() -> None:
+    cfg = from_dict(
+        AlgoConfig,
+        {"variant": "lql", "sampler": {"num_levels": 1, "steps_per_level": 20, "w": 100},
+         "critic": {"hidden_sizes": [64, 64]}},
+    )
+    assert cfg.sampler == SamplerConfig(num_levels=1, steps_per_level=20, w=100.0)
+    assert cfg.critic.hidden_sizes == (64, 64)
+    assert not cfg.noise_conditioned
