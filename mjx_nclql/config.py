@@ -192,6 +192,10 @@ def from_dict(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") 
             value = tuple(value)
         elif get_origin(hint) is Literal and value not in get_args(hint):
             raise ConfigError(f"{prefix}{name} must be one of {list(get_args(hint))}, got {value!r}")
+        elif hint is dict or get_origin(hint) is dict:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{prefix}{name} must be a mapping, got {value!r}")
+            value = dict(value)
         elif hint is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         kwargs[name] = value
@@ -209,3 +213,93 @@ def to_dict(cfg: Any) -> dict[str, Any]:
         return v
 
     return convert(dataclasses.asdict(cfg))
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvConfig:
+    """Which task and its construction options (passed to `envs.make`)."""
+
+    name: str = "halfcheetah"
+    options: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"env.name must be a non-empty string, got {self.name!r}")
+        if not isinstance(self.options, Mapping):
+            raise ConfigError(f"env.options must be a mapping, got {self.options!r}")
+        object.__setattr__(self, "options", dict(self.options))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """The data-collection / update protocol (see the `paper` and `fast` presets)."""
+
+    num_envs: int = 5
+    updates_per_step: int = 1  # gradient updates per vector step (of num_envs transitions)
+    total_steps: int = 5_000_000  # environment transitions, all envs together, per seed
+    warmup_steps: int = 30_000  # uniform-random transitions before the first update
+    buffer_size: int = 1_000_000
+    eval_every: int = 125_000  # transitions
+    eval_episodes: int = 20
+    eval_particles: int = 1  # best-of-N at evaluation (1 = the training sampler)
+    chunk_iters: int = 1000  # vector steps per jitted chunk (host sync between chunks)
+    checkpoint_every: int = 125_000  # transitions; 0 = only at the end / on a signal
+    keep_checkpoints: int = 3
+
+    def __post_init__(self) -> None:
+        for name in (
+            "num_envs", "updates_per_step", "total_steps", "buffer_size", "eval_every",
+            "eval_episodes", "eval_particles", "chunk_iters", "keep_checkpoints",
+        ):
+            _positive(f"train.{name}", getattr(self, name), integer=True)
+        for name in ("warmup_steps", "checkpoint_every"):
+            _check_number(f"train.{name}", getattr(self, name), integer=True)
+            if getattr(self, name) < 0:
+                raise ConfigError(f"train.{name} must be >= 0, got {getattr(self, name)}")
+        if self.buffer_size < self.num_envs:
+            raise ConfigError(
+                f"train.buffer_size ({self.buffer_size}) must be >= train.num_envs "
+                f"({self.num_envs})"
+            )
+        if self.total_steps < self.num_envs:
+            raise ConfigError(
+                f"train.total_steps ({self.total_steps}) must be >= train.num_envs "
+                f"({self.num_envs})"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class LogConfig:
+    wandb_mode: Literal["offline", "online", "disabled"] = "offline"
+    wandb_project: str = "mjx_nclql"
+    wandb_entity: str | None = None
+    progress: bool = True  # live progress bar
+    plot: bool = True  # learning-curve PNG at each evaluation
+
+    def __post_init__(self) -> None:
+        _choice("log.wandb_mode", self.wandb_mode, ("offline", "online", "disabled"))
+        _bool("log.progress", self.progress)
+        _bool("log.plot", self.plot)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything one `python -m mjx_nclql.train` invocation needs."""
+
+    env: EnvConfig = dataclasses.field(default_factory=EnvConfig)
+    algo: AlgoConfig = dataclasses.field(default_factory=AlgoConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    log: LogConfig = dataclasses.field(default_factory=LogConfig)
+    seed: int = 0
+    num_seeds: int = 1
+    run_dir: str | None = None  # default: runs/<env>-<variant>-<timestamp>
+    resume: str | None = None  # a run directory to continue
+
+    def __post_init__(self) -> None:
+        _check_number("seed", self.seed, integer=True)
+        _positive("num_seeds", self.num_seeds, integer=True)
+        if self.algo.batch_size > self.train.buffer_size:
+            raise ConfigError(
+                f"algo.batch_size ({self.algo.batch_size}) must be <= train.buffer_size "
+                f"({self.train.buffer_size})"
+            )

@@ -1,0 +1,205 @@
+"""The training program: collection, replay and updates fused into jitted `lax.scan` chunks.
+
+`Trainer` builds pure functions of a `TrainState` with a leading seed axis: `init(keys)`,
+`warmup_chunk(state)` (uniform actions, no updates), `train_chunk(state)` (Langevin actions,
+updates) and `evaluate(state)`. Each is `jit(vmap(...))` over seeds, so N seeds are one
+program; nothing leaves the device inside a chunk. Python drives the chunks (see `train.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import flashbax as fbx
+import flax.struct
+import jax
+import jax.numpy as jnp
+
+from envs.vector import VecEnv, VecState
+from mjx_nclql.agent import Agent, AgentState, Batch
+from mjx_nclql.config import TrainConfig
+
+
+@flax.struct.dataclass
+class TrainState:
+    agent: AgentState
+    buffer: Any  # flashbax item-buffer state
+    env: VecState
+    key: jax.Array
+    env_steps: jax.Array  # int32 transitions collected (all envs)
+
+
+def replay_bytes(obs_dim: int, action_dim: int, capacity: int, num_seeds: int) -> int:
+    """Device memory of the replay buffers: (2 obs + action + reward + terminated) float32."""
+    return 4 * (2 * obs_dim + action_dim + 2) * capacity * num_seeds
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """How the protocol's transition counts map onto chunks of vector steps."""
+
+    chunk_iters: int
+    warmup_chunks: int
+    train_chunks: int
+    eval_every_chunks: int
+    checkpoint_every_chunks: int  # 0 = no periodic checkpoints
+
+    @property
+    def total_chunks(self) -> int:
+        return self.warmup_chunks + self.train_chunks
+
+
+def make_schedule(cfg: TrainConfig, batch_size: int) -> Schedule:
+    """Round the protocol to whole chunks (warm-up rounds up so the buffer can fill a batch)."""
+    n = cfg.num_envs
+    total_iters = max(1, cfg.total_steps // n)
+    chunk = min(cfg.chunk_iters, total_iters)
+    warm_iters = math.ceil(max(cfg.warmup_steps, batch_size) / n)
+    warmup_chunks = math.ceil(warm_iters / chunk)
+    total_chunks = max(math.ceil(total_iters / chunk), warmup_chunks + 1)
+    per_chunk = n * chunk
+    return Schedule(
+        chunk_iters=chunk,
+        warmup_chunks=warmup_chunks,
+        train_chunks=total_chunks - warmup_chunks,
+        eval_every_chunks=max(1, round(cfg.eval_every / per_chunk)),
+        checkpoint_every_chunks=(
+            max(1, round(cfg.checkpoint_every / per_chunk)) if cfg.checkpoint_every else 0
+        ),
+    )
+
+
+class Trainer:
+    """Pure, seed-vmapped building blocks of one training run."""
+
+    def __init__(self, env: Any, agent: Agent, cfg: TrainConfig, batch_size: int) -> None:
+        if agent.obs_dim != env.observation_size or agent.action_dim != env.action_size:
+            raise ValueError(
+                f"agent sizes ({agent.obs_dim}, {agent.action_dim}) do not match env "
+                f"{env.name} ({env.observation_size}, {env.action_size})"
+            )
+        self.env = env
+        self.agent = agent
+        self.cfg = cfg
+        self.vec = VecEnv(env, cfg.num_envs)
+        self.schedule = make_schedule(cfg, batch_size)
+        self.buffer = fbx.make_item_buffer(
+            max_length=cfg.buffer_size,
+            min_length=1,
+            sample_batch_size=batch_size,
+            add_batches=True,
+        )
+        self.init = jax.jit(jax.vmap(self._init))
+        self.warmup_chunk = jax.jit(jax.vmap(lambda s: self._chunk(s, warmup=True)))
+        self.train_chunk = jax.jit(jax.vmap(lambda s: self._chunk(s, warmup=False)))
+        self.evaluate = jax.jit(jax.vmap(self._evaluate, in_axes=(0, 0)))
+
+    # ------------------------------------------------------------------ single seed
+    def _init(self, key: jax.Array) -> TrainState:
+        agent_key, env_key, key = jax.random.split(key, 3)
+        obs_dim, act_dim = self.env.observation_size, self.env.action_size
+        example = Batch(
+            obs=jnp.zeros((obs_dim,), jnp.float32),
+            action=jnp.zeros((act_dim,), jnp.float32),
+            reward=jnp.zeros((), jnp.float32),
+            next_obs=jnp.zeros((obs_dim,), jnp.float32),
+            terminated=jnp.zeros((), jnp.float32),
+        )
+        return TrainState(
+            agent=self.agent.init(agent_key),
+            buffer=self.buffer.init(example),
+            env=self.vec.reset(env_key),
+            key=key,
+            env_steps=jnp.zeros((), jnp.int32),
+        )
+
+    def _iteration(self, ts: TrainState, warmup: bool) -> tuple[TrainState, dict[str, jax.Array]]:
+        key, act_key, upd_key = jax.random.split(ts.key, 3)
+        obs = ts.env.obs.astype(jnp.float32)
+        if warmup:
+            actions = jax.random.uniform(act_key, (self.cfg.num_envs, self.env.action_size),
+                                         minval=-1.0, maxval=1.0)
+        else:
+            actions = self.agent.act(ts.agent.params, obs, act_key)
+        env = self.vec.step(ts.env, actions)
+        transitions = Batch(
+            obs=obs,
+            action=actions,
+            reward=env.reward.astype(jnp.float32),
+            next_obs=env.final_obs.astype(jnp.float32),  # true next obs, also on truncation
+            terminated=env.terminated.astype(jnp.float32),
+        )
+        buffer = self.buffer.add(ts.buffer, transitions)
+        out = {
+            "episodes": env.ep_done.sum(),
+            "episode_return_sum": (env.ep_return * env.ep_done).sum().astype(jnp.float32),
+            "episode_length_sum": (env.ep_length * env.ep_done).sum().astype(jnp.float32),
+        }
+        agent_state = ts.agent
+        if not warmup:
+
+            def one_update(state: AgentState, k: jax.Array) -> tuple[AgentState, dict]:
+                sample_key, update_key = jax.random.split(k)
+                batch = self.buffer.sample(buffer, sample_key).experience
+                return self.agent.update(state, batch, update_key)
+
+            keys = jax.random.split(upd_key, self.cfg.updates_per_step)
+            agent_state, metrics = jax.lax.scan(one_update, agent_state, keys)
+            out.update(jax.tree.map(jnp.mean, metrics))
+        new = TrainState(
+            agent=agent_state,
+            buffer=buffer,
+            env=env,
+            key=key,
+            env_steps=ts.env_steps + self.cfg.num_envs,
+        )
+        return new, out
+
+    def _chunk(self, ts: TrainState, warmup: bool) -> tuple[TrainState, dict[str, jax.Array]]:
+        ts, outs = jax.lax.scan(
+            lambda s, _: self._iteration(s, warmup), ts, None, length=self.schedule.chunk_iters
+        )
+        summary = {k: v.mean() for k, v in outs.items() if not k.startswith("episode")}
+        summary["episodes"] = outs["episodes"].sum()
+        summary["episode_return_sum"] = outs["episode_return_sum"].sum()
+        summary["episode_length_sum"] = outs["episode_length_sum"].sum()
+        summary["nan_resets"] = ts.env.nan_resets
+        summary["sanitised_actions"] = ts.env.sanitised_actions
+        summary["params_finite"] = jnp.all(
+            jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(ts.agent.params)])
+        )
+        return ts, summary
+
+    def _evaluate(self, params: Any, key: jax.Array) -> jax.Array:
+        """Returns of `eval_episodes` full episodes with the stochastic sampler, [K]."""
+        k = self.cfg.eval_episodes
+        env = self.env
+        agent = self.agent
+        if self.cfg.eval_particles != agent.cfg.sampler.num_particles:
+            sampler = dataclasses.replace(
+                agent.cfg.sampler, num_particles=self.cfg.eval_particles
+            )
+            agent = dataclasses.replace(agent, cfg=dataclasses.replace(agent.cfg, sampler=sampler))
+        reset_key, key = jax.random.split(key)
+        state = jax.vmap(env.reset)(jax.random.split(reset_key, k))
+
+        def step(carry: tuple, step_key: jax.Array) -> tuple[tuple, None]:
+            state, ret, alive = carry
+            actions = agent.act(params, state.obs.astype(jnp.float32), step_key)
+            state = jax.vmap(env.step)(state, actions)
+            ret = ret + alive * state.reward
+            done = jnp.maximum(state.terminated, state.truncated)
+            return (state, ret, alive * (1.0 - done)), None
+
+        init = (state, jnp.zeros((k,), state.reward.dtype), jnp.ones((k,), state.reward.dtype))
+        (_, returns, _), _ = jax.lax.scan(
+            step, init, jax.random.split(key, env.episode_length)
+        )
+        return returns
+
+    # ------------------------------------------------------------------ conveniences
+    def seed_keys(self, seed: int, num_seeds: int) -> jax.Array:
+        """One independent key per seed: seed s of a multi-seed run equals a 1-seed run of s."""
+        return jnp.stack([jax.random.PRNGKey(seed + i) for i in range(num_seeds)])
