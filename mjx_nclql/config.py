@@ -294,9 +294,13 @@ class RunConfig:
     num_seeds: int = 1
     run_dir: str | None = None  # default: runs/<env>-<variant>-<timestamp>
     resume: str | None = None  # a run directory to continue
+    devices: int = 0  # accelerators to shard the seed axis over (0 = all visible)
 
     def __post_init__(self) -> None:
         _check_number("seed", self.seed, integer=True)
+        _check_number("devices", self.devices, integer=True)
+        if self.devices < 0:
+            raise ConfigError(f"devices must be >= 0, got {self.devices}")
         _positive("num_seeds", self.num_seeds, integer=True)
         if self.algo.batch_size > self.train.buffer_size:
             raise ConfigError(

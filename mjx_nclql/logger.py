@@ -1,0 +1,97 @@
+"""Run outputs: metrics JSONL, learning-curve PNG and (offline by default) wandb."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalars/lists (NaN -> null) from numpy/jax values."""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        x = arr.item()
+        return None if isinstance(x, float) and not math.isfinite(x) else x
+    return [_plain(v) for v in arr]
+
+
+class MetricsLogger:
+    """Appends one JSON object per record to `metrics.jsonl`; mirrors records to wandb."""
+
+    def __init__(self, run_dir: str, config: dict, *, wandb_mode: str, project: str,
+                 entity: str | None, plot: bool, resume: bool) -> None:
+        self.path = os.path.join(run_dir, "metrics.jsonl")
+        self.plot_path = os.path.join(run_dir, "learning_curve.png")
+        self.plot = plot
+        self._wandb = None
+        if wandb_mode != "disabled":
+            import wandb
+
+            self._wandb = wandb.init(
+                project=project, entity=entity, mode=wandb_mode, dir=run_dir, config=config,
+                name=os.path.basename(os.path.abspath(run_dir)), resume="allow" if resume else None,
+                id=self._run_id(run_dir), reinit="finish_previous",
+            )
+
+    @staticmethod
+    def _run_id(run_dir: str) -> str:
+        name = os.path.basename(os.path.abspath(run_dir))
+        return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:64]
+
+    def log(self, record: dict[str, Any]) -> None:
+        clean = {k: _plain(v) for k, v in record.items()}
+        with open(self.path, "a") as f:
+            f.write(json.dumps(clean) + "\n")
+        if self._wandb is not None:
+            flat = {}
+            for k, v in clean.items():
+                if isinstance(v, list):
+                    finite = [x for x in v if x is not None]
+                    if finite:
+                        flat[k] = float(np.mean(finite))
+                elif v is not None and not isinstance(v, str):
+                    flat[k] = v
+            self._wandb.log(flat, step=int(clean.get("env_steps", 0)))
+
+    def records(self) -> list[dict[str, Any]]:
+        if not os.path.exists(self.path):
+            return []
+        with open(self.path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def plot_curve(self, title: str) -> None:
+        """Evaluation return per seed (and mean) against environment steps."""
+        if not self.plot:
+            return
+        evals = [r for r in self.records() if r.get("kind") == "eval"]
+        if not evals:
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        steps = np.array([r["env_steps"] for r in evals])
+        per_seed = np.array([r["eval_return_mean"] for r in evals], dtype=float)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for s in range(per_seed.shape[1]):
+            ax.plot(steps, per_seed[:, s], alpha=0.35, lw=1)
+        ax.plot(steps, per_seed.mean(1), color="k", lw=2, label="mean over seeds")
+        ax.set_xlabel("environment steps (per seed)")
+        ax.set_ylabel("evaluation return")
+        ax.set_title(title)
+        ax.legend(loc="best")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        tmp = self.plot_path + ".tmp.png"
+        fig.savefig(tmp, dpi=100)
+        plt.close(fig)
+        os.replace(tmp, self.plot_path)
+
+    def close(self) -> None:
+        if self._wandb is not None:
+            self._wandb.finish()
