@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import time
 from typing import Any
 
 import jax
@@ -74,12 +76,28 @@ class Checkpointer:
                 restored = self._manager.restore(
                     step, args=ocp.args.Composite(**{item: ocp.args.StandardRestore(abstract)})
                 )
-                return step, _unpack(dict(restored[item]), like)
+                result = _unpack(dict(restored[item]), like)
+                if item == "state":
+                    self._set_aside([s for s in steps if s > step])
+                return step, result
             except Exception as err:  # noqa: BLE001 - any read failure means: try an older one
                 msg = f"checkpoint {step} in {self.directory} is unreadable ({type(err).__name__}: {err})"
                 log.warning(msg)
                 errors.append(msg)
         raise CheckpointError("no readable checkpoint:\n  " + "\n  ".join(errors))
+
+    def _set_aside(self, steps: list[int]) -> None:
+        """Move unreadable checkpoints out of the way (kept for inspection, not deleted) so
+        the resumed run can write those steps again."""
+        if not steps:
+            return
+        dest = self.directory + "_damaged"
+        os.makedirs(dest, exist_ok=True)
+        for step in steps:
+            target = os.path.join(dest, f"{step}-{int(time.time())}")
+            shutil.move(os.path.join(self.directory, str(step)), target)
+            log.warning("moved unreadable checkpoint %s to %s", step, target)
+        self._manager.reload()
 
     def restore_latest(self, like_state: Any) -> tuple[int, Any]:
         """Newest readable (step, state); older ones are tried if the newest is damaged."""

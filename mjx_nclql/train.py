@@ -39,13 +39,20 @@ class RunResult:
     status: str  # "finished" | "interrupted"
     state: TrainState
     records: list[dict[str, Any]]
+    trainer: Trainer
 
 
 def make_env(cfg: RunConfig) -> Any:
+    """The MJX task `env.name` (or an analytic probe `probe_<kind>`, for checks)."""
     import envs
+    from mjx_nclql.probes import ProbeEnv
 
     try:
+        if cfg.env.name.startswith("probe_"):
+            return ProbeEnv(cfg.env.name.removeprefix("probe_"), **cfg.env.options)
         return envs.make(cfg.env.name, **cfg.env.options)
+    except TypeError as err:
+        raise ConfigError(f"env.options: {err}") from err
     except ValueError as err:
         raise ConfigError(f"env: {err}") from err
 
@@ -222,6 +229,8 @@ def run(
                 summary = jax.device_get(summary)
                 elapsed = time.time() - t
                 chunk += 1
+                if on_chunk is not None:  # e.g. a test's signal arriving mid-bookkeeping
+                    on_chunk(chunk)
                 steps_done += per_chunk
                 env_steps = chunk * per_chunk
                 updates = int(np.asarray(jax.device_get(ts.agent.updates))[0])
@@ -266,8 +275,6 @@ def run(
                 bar.update(per_chunk)
                 bar.set_postfix(updates=updates, sps=f"{record['steps_per_s']:.0f}",
                                 eval=last_eval, phase=record["phase"])
-                if on_chunk is not None:
-                    on_chunk(chunk)
                 if interrupted and not last:
                     status = "interrupted"
                     why = f"signal {stop.signal}" if stop.signal else "max_chunks"
@@ -281,7 +288,8 @@ def run(
     rate = steps_done * cfg.num_seeds / max(time.time() - t0, 1e-9)
     print(f"{status}: {chunk * per_chunk:,} steps/seed; {rate:,.0f} env steps/s over all seeds "
           f"(this process, compile included); outputs in {run_dir}", flush=True)
-    return RunResult(run_dir=run_dir, status=status, state=ts, records=logger.records())
+    return RunResult(run_dir=run_dir, status=status, state=ts, records=logger.records(),
+                     trainer=trainer)
 
 
 def quiet_libraries() -> None:

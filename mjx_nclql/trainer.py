@@ -8,6 +8,7 @@ program; nothing leaves the device inside a chunk. Python drives the chunks (see
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 from typing import Any
@@ -85,6 +86,8 @@ class Trainer:
         self.cfg = cfg
         self.vec = VecEnv(env, cfg.num_envs)
         self.schedule = make_schedule(cfg, batch_size)
+        # Python-side count of traces per function: a retrace shows up here (tests assert 1).
+        self.trace_counts: collections.Counter[str] = collections.Counter()
         self.buffer = fbx.make_item_buffer(
             max_length=cfg.buffer_size,
             min_length=1,
@@ -158,6 +161,7 @@ class Trainer:
         return new, out
 
     def _chunk(self, ts: TrainState, warmup: bool) -> tuple[TrainState, dict[str, jax.Array]]:
+        self.trace_counts["warmup_chunk" if warmup else "train_chunk"] += 1
         ts, outs = jax.lax.scan(
             lambda s, _: self._iteration(s, warmup), ts, None, length=self.schedule.chunk_iters
         )
@@ -174,6 +178,7 @@ class Trainer:
 
     def _evaluate(self, params: Any, key: jax.Array) -> jax.Array:
         """Returns of `eval_episodes` full episodes with the stochastic sampler, [K]."""
+        self.trace_counts["evaluate"] += 1
         k = self.cfg.eval_episodes
         env = self.env
         agent = self.agent

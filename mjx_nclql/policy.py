@@ -1,0 +1,74 @@
+"""Load a trained run and act with it: `policy = mjx_nclql.load(run_dir)`."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from mjx_nclql.agent import Agent
+from mjx_nclql.checkpoint import CheckpointError, Checkpointer
+from mjx_nclql.config import RunConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Policy:
+    """A trained agent's sampler bound to its parameters (one seed of the run).
+
+    `policy(obs, key)` maps observations [B, obs] (or [obs]) to actions in [-1, 1]^d drawn
+    from exp(w Q(s, .)) with the run's sampler; it is jitted and pure.
+    """
+
+    agent: Agent
+    params: Any
+    config: RunConfig
+    step: int
+    act: Callable[[Any, jax.Array, jax.Array], jax.Array]
+
+    def __call__(self, obs: jax.Array, key: jax.Array) -> jax.Array:
+        obs = jnp.asarray(obs, jnp.float32)
+        if obs.shape[-1] != self.agent.obs_dim:
+            raise ValueError(
+                f"observation has size {obs.shape[-1]}, this policy expects {self.agent.obs_dim}"
+            )
+        if obs.ndim == 1:
+            return self.act(self.params, obs[None], key)[0]
+        return self.act(self.params, obs, key)
+
+    def make_env(self) -> Any:
+        """The run's environment, built with the run's options."""
+        from mjx_nclql.train import make_env
+
+        return make_env(self.config)
+
+
+def load(run_dir: str, seed_index: int = 0, num_particles: int | None = None) -> Policy:
+    """Policy of seed `seed_index` from the newest readable checkpoint of `run_dir`."""
+    from mjx_nclql.train import load_run_config, make_env
+
+    cfg = load_run_config(run_dir)
+    if not 0 <= seed_index < cfg.num_seeds:
+        raise ValueError(f"seed_index must be in [0, {cfg.num_seeds}), got {seed_index}")
+    env = make_env(cfg)
+    algo = cfg.algo
+    if num_particles is not None:
+        algo = dataclasses.replace(
+            algo, sampler=dataclasses.replace(algo.sampler, num_particles=num_particles)
+        )
+    agent = Agent(algo, env.observation_size, env.action_size)
+    one = agent.init(jax.random.PRNGKey(0)).params
+    like = jax.tree.map(lambda x: jnp.zeros((cfg.num_seeds, *x.shape), x.dtype), one)
+    ckpt_dir = os.path.join(run_dir, "checkpoints")
+    if not os.path.isdir(ckpt_dir):
+        raise CheckpointError(f"{ckpt_dir} does not exist: the run saved no checkpoint")
+    ckpt = Checkpointer(ckpt_dir)
+    try:
+        step, params = ckpt.restore_policy(like)
+    finally:
+        ckpt.close()
+    params = jax.tree.map(lambda x: x[seed_index], params)
+    return Policy(agent=agent, params=params, config=cfg, step=step, act=jax.jit(agent.act))

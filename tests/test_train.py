@@ -1,0 +1,236 @@
+"""The training program: CLI configs, outputs, resume, faults, sharding, tracing."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+import pytest
+
+import mjx_nclql
+from mjx_nclql.checkpoint import CheckpointError, Checkpointer
+from mjx_nclql.config import (
+    AlgoConfig,
+    ConfigError,
+    CriticConfig,
+    EnvConfig,
+    LogConfig,
+    RunConfig,
+    SamplerConfig,
+    TrainConfig,
+    from_dict,
+)
+from mjx_nclql.train import CONFIG_DIR, NonFiniteError, config_from_hydra, run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def probe_config(run_dir: str, **changes) -> RunConfig:
+    """8 chunks of 10 vector steps on the two-step probe; 2 of them warm-up."""
+    cfg = RunConfig(
+        env=EnvConfig(name="probe_two_step"),
+        algo=AlgoConfig(
+            sampler=SamplerConfig(num_levels=3, steps_per_level=1, sigma_max=0.3, sigma_min=0.03),
+            critic=CriticConfig(hidden_sizes=(32, 32)), batch_size=32, lr=1e-3,
+        ),
+        train=TrainConfig(num_envs=4, total_steps=320, warmup_steps=80, buffer_size=1000,
+                          eval_every=80, eval_episodes=3, chunk_iters=10, checkpoint_every=80,
+                          keep_checkpoints=3),
+        log=LogConfig(wandb_mode="disabled", progress=False, plot=False),
+        num_seeds=2,
+        run_dir=run_dir,
+    )
+    return dataclasses.replace(cfg, **changes)
+
+
+@functools.cache
+def _reference(tmp: str):
+    return run(probe_config(os.path.join(tmp, "reference")))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return _reference(str(tmp_path_factory.mktemp("train")))
+
+
+def _assert_same_params(a, b) -> None:
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+# --- configuration ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["ant", "halfcheetah", "hopper", "humanoid", "walker2d", "swimmer"])
+@pytest.mark.parametrize("algo", ["nclql", "lql"])
+@pytest.mark.parametrize("preset", ["paper", "fast", "smoke"])
+def test_every_cli_combination_composes(env: str, algo: str, preset: str) -> None:
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=os.path.abspath(CONFIG_DIR), version_base=None):
+        dcfg = compose("config", overrides=[f"env={env}", f"algo={algo}", f"preset={preset}"])
+    cfg = config_from_hydra(dcfg)
+    assert cfg.env.name == env and cfg.algo.variant == algo
+    if preset == "paper":
+        t = cfg.train
+        assert (t.num_envs, t.updates_per_step, t.warmup_steps, t.total_steps) == (
+            5, 1, 30_000, 5_000_000)
+        assert (t.eval_every, t.eval_episodes, cfg.algo.batch_size) == (125_000, 20, 256)
+
+
+def test_cli_rejects_bad_input_before_compiling(tmp_path) -> None:
+    """Each bad command exits 2 with a message naming the problem, within seconds."""
+    cases = [
+        (["algo.sampler.sigma_min=0.5"], "sampler.sigma_min"),
+        (["+algo.sampler.temperature=1"], "temperature"),
+        (["train.num_envs=0"], "train.num_envs"),
+        (["algo.sampler.w=nan"], "sampler.w"),
+        ([f"resume={tmp_path}/missing"], "not found"),
+    ]
+    for overrides, needle in cases:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mjx_nclql.train", *overrides, "log.wandb_mode=disabled",
+             f"run_dir={tmp_path}/r"],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )
+        assert proc.returncode == 2, (overrides, proc.stdout[-2000:], proc.stderr[-2000:])
+        assert needle in proc.stderr, (overrides, proc.stderr[-2000:])
+    assert not os.path.exists(tmp_path / "r" / "checkpoints")
+    # An unknown task is a missing config-group option: Hydra lists the valid ones.
+    proc = subprocess.run([sys.executable, "-m", "mjx_nclql.train", "env=cartpole"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode != 0 and "halfcheetah" in proc.stderr
+
+
+def test_unknown_env_lists_valid_names() -> None:
+    with pytest.raises(ConfigError, match="halfcheetah"):
+        run(from_dict(RunConfig, {"env": {"name": "cheetah3000"}}))
+
+
+def test_buffer_larger_than_memory_is_refused() -> None:
+    cfg = from_dict(RunConfig, {"env": {"name": "humanoid"}, "num_seeds": 1000,
+                                "train": {"buffer_size": 10_000_000}})
+    with pytest.raises(ConfigError, match="buffer_size"):
+        run(cfg)
+
+
+def test_seeds_must_split_over_requested_devices(tmp_path) -> None:
+    cfg = probe_config(str(tmp_path / "r"), devices=len(jax.devices()) + 1)
+    with pytest.raises(ConfigError, match="devices"):
+        run(cfg)
+
+
+def test_existing_run_dir_is_not_overwritten(reference) -> None:
+    with pytest.raises(ConfigError, match="resume="):
+        run(probe_config(reference.run_dir))
+
+
+# --- outputs, tracing, resume -------------------------------------------------------------
+
+
+def test_run_writes_outputs_and_traces_each_function_once(reference) -> None:
+    d = reference.run_dir
+    assert reference.status == "finished"
+    assert set(reference.trainer.trace_counts.values()) == {1}
+    assert set(reference.trainer.trace_counts) == {"warmup_chunk", "train_chunk", "evaluate"}
+    records = [json.loads(x) for x in open(os.path.join(d, "metrics.jsonl"))]
+    train = [r for r in records if r["kind"] == "train"]
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert [r["env_steps"] for r in train] == [40 * i for i in range(1, 9)]
+    assert [r["env_steps"] for r in evals] == [160, 240, 320]
+    assert all(len(r["eval_return_mean"]) == 2 for r in evals)
+    # 6 training chunks x 10 vector steps x 1 update.
+    assert train[-1]["updates"] == 60 and train[1]["updates"] == 0
+    # The two-step probe: every episode lasts 2 steps.
+    assert train[-1]["train_length"] == [2.0, 2.0]
+    assert os.path.isfile(os.path.join(d, "config.yaml"))
+    assert Checkpointer(os.path.join(d, "checkpoints")).steps() == [4, 6, 8]
+
+
+def test_loaded_policy_acts_like_the_trained_agent(reference) -> None:
+    policy = mjx_nclql.load(reference.run_dir, seed_index=1)
+    assert policy.step == 8
+    obs = np.array([[1.0, 0.0]] * 4, np.float32)
+    key = jax.random.PRNGKey(3)
+    params = jax.tree.map(lambda x: x[1], reference.state.agent.params)
+    np.testing.assert_array_equal(policy(obs, key), policy.agent.act(params, obs, key))
+    with pytest.raises(ValueError, match="expects 2"):
+        policy(np.zeros((3,), np.float32), key)
+
+
+def test_interrupted_and_resumed_run_equals_uninterrupted(reference, tmp_path) -> None:
+    """Stop by SIGTERM after chunk 3, resume, stop again by max_chunks, damage the newest
+    checkpoint (as a kill mid-write would), resume: parameters equal the uninterrupted run."""
+    cfg = probe_config(str(tmp_path / "r"))
+
+    def send_sigterm(chunk: int) -> None:
+        if chunk == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    first = run(cfg, on_chunk=send_sigterm)
+    assert first.status == "interrupted"
+    ckpt = Checkpointer(os.path.join(cfg.run_dir, "checkpoints"))
+    assert ckpt.steps()[-1] == 3
+    second = run(dataclasses.replace(cfg, resume=cfg.run_dir), max_chunks=3)
+    assert second.status == "interrupted" and ckpt.steps() == [3, 4, 6]
+    # Damage checkpoint 6: its state item loses its data files.
+    state_dir = os.path.join(cfg.run_dir, "checkpoints", "6", "state")
+    for root, _, files in os.walk(state_dir):
+        for f in files:
+            if "manifest" in f or f.startswith("d") or "ocdbt" in root:
+                os.remove(os.path.join(root, f))
+    final = run(dataclasses.replace(cfg, resume=cfg.run_dir))
+    assert final.status == "finished"
+    _assert_same_params(final.state.agent.params, reference.state.agent.params)
+    _assert_same_params(final.state.agent.target_params, reference.state.agent.target_params)
+    # The metrics file has each chunk once, as the uninterrupted run's.
+    steps = [json.loads(x)["env_steps"] for x in open(os.path.join(cfg.run_dir, "metrics.jsonl"))]
+    ref = [json.loads(x)["env_steps"] for x in open(os.path.join(reference.run_dir, "metrics.jsonl"))]
+    assert steps == ref
+
+
+def test_missing_checkpoints_give_a_clear_error(tmp_path) -> None:
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        Checkpointer(str(tmp_path / "none")).restore_latest({"a": np.zeros(2)})
+
+
+def test_non_finite_training_stops_and_keeps_last_good_checkpoint(tmp_path) -> None:
+    cfg = probe_config(str(tmp_path / "r"))
+    cfg = dataclasses.replace(cfg, algo=dataclasses.replace(cfg.algo, lr=1e38))
+    with pytest.raises(NonFiniteError, match="non-finite"):
+        run(cfg)
+    steps = Checkpointer(os.path.join(cfg.run_dir, "checkpoints")).steps()
+    # Warm-up ends at chunk 2 (checkpointed); training diverges in chunk 3, never saved.
+    assert steps == [2]
+
+
+@pytest.mark.slow
+def test_sharding_over_two_cpu_devices_matches_one_device(reference, tmp_path) -> None:
+    script = textwrap.dedent(f"""
+        import dataclasses, jax, numpy as np, sys
+        sys.path.insert(0, {os.path.join(ROOT, 'tests')!r})
+        from test_train import probe_config
+        from mjx_nclql.train import run
+        assert len(jax.devices()) == 2
+        res = run(probe_config({str(tmp_path / 'sharded')!r}, devices=2))
+        leaf = res.state.agent.params["critics"]["out"]["kernel"]
+        assert len(leaf.sharding.device_set) == 2, leaf.sharding
+        np.savez({str(tmp_path / 'p.npz')!r}, *[np.asarray(x) for x in jax.tree.leaves(res.state.agent.params)])
+    """)
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
+               JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    sharded = np.load(tmp_path / "p.npz")
+    ref = [np.asarray(x) for x in jax.tree.leaves(reference.state.agent.params)]
+    for i, x in enumerate(ref):
+        np.testing.assert_allclose(sharded[f"arr_{i}"], x, rtol=1e-5, atol=1e-6)
