@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from mjx_nclql.agent import Agent
-from mjx_nclql.checkpoint import CheckpointError, Checkpointer
+from mjx_nclql.checkpoint import Checkpointer, CheckpointError
 from mjx_nclql.config import RunConfig
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import mjx_nclql
-from mjx_nclql.checkpoint import CheckpointError, Checkpointer
+from mjx_nclql.checkpoint import Checkpointer, CheckpointError
 from mjx_nclql.config import (
     AlgoConfig,
     ConfigError,
@@ -59,6 +59,11 @@ def _reference(tmp: str):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     return _reference(str(tmp_path_factory.mktemp("train")))
+
+
+def _records(run_dir: str) -> list[dict]:
+    with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+        return [json.loads(line) for line in f]
 
 
 def _assert_same_params(a, b) -> None:
@@ -141,7 +146,7 @@ def test_run_writes_outputs_and_traces_each_function_once(reference) -> None:
     assert reference.status == "finished"
     assert set(reference.trainer.trace_counts.values()) == {1}
     assert set(reference.trainer.trace_counts) == {"warmup_chunk", "train_chunk", "evaluate"}
-    records = [json.loads(x) for x in open(os.path.join(d, "metrics.jsonl"))]
+    records = _records(d)
     train = [r for r in records if r["kind"] == "train"]
     evals = [r for r in records if r["kind"] == "eval"]
     assert [r["env_steps"] for r in train] == [40 * i for i in range(1, 9)]
@@ -192,9 +197,8 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(reference, tmp_path) -
     _assert_same_params(final.state.agent.params, reference.state.agent.params)
     _assert_same_params(final.state.agent.target_params, reference.state.agent.target_params)
     # The metrics file has each chunk once, as the uninterrupted run's.
-    steps = [json.loads(x)["env_steps"] for x in open(os.path.join(cfg.run_dir, "metrics.jsonl"))]
-    ref = [json.loads(x)["env_steps"] for x in open(os.path.join(reference.run_dir, "metrics.jsonl"))]
-    assert steps == ref
+    steps = [r["env_steps"] for r in _records(cfg.run_dir)]
+    assert steps == [r["env_steps"] for r in _records(reference.run_dir)]
 
 
 def test_missing_checkpoints_give_a_clear_error(tmp_path) -> None:
@@ -223,7 +227,8 @@ def test_sharding_over_two_cpu_devices_matches_one_device(reference, tmp_path) -
         res = run(probe_config({str(tmp_path / 'sharded')!r}, devices=2))
         leaf = res.state.agent.params["critics"]["out"]["kernel"]
         assert len(leaf.sharding.device_set) == 2, leaf.sharding
-        np.savez({str(tmp_path / 'p.npz')!r}, *[np.asarray(x) for x in jax.tree.leaves(res.state.agent.params)])
+        leaves = [np.asarray(x) for x in jax.tree.leaves(res.state.agent.params)]
+        np.savez({str(tmp_path / 'p.npz')!r}, *leaves)
     """)
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
                JAX_PLATFORMS="cpu")
