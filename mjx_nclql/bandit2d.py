@@ -95,8 +95,8 @@ class BanditConfig:
     """Sizes of one comparison. The defaults are the full run; `small()` is the test's."""
 
     steps: int = 3000  # training iterations, one update each
-    warmup: int = 2048  # uniform-random transitions before the first update
-    actions_per_step: int = 8  # transitions collected per iteration with the current sampler
+    warmup: int = 4096  # uniform-random transitions before the first update
+    actions_per_step: int = 2  # transitions collected per iteration with the current sampler
     batch_size: int = 256
     buffer_size: int = 32_768
     hidden: tuple[int, ...] = (128, 128)
@@ -115,7 +115,7 @@ class BanditConfig:
 
     @classmethod
     def small(cls, **kw: Any) -> BanditConfig:
-        base = dict(steps=800, grad_norms=(False,), eval_samples=4000)
+        base = dict(steps=1500, batch_size=128, grad_norms=(False,), eval_samples=4000)
         return cls(**{**base, **kw})
 
 
