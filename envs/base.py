@@ -1,0 +1,237 @@
+"""The task-independent part of an MJX port of a Gymnasium MuJoCo -v4 task.
+
+`MjxEnv` owns the physics (model loading, action rescaling, frame skip, reset
+noise plumbing, non-finite guards, truncation); each task module only supplies its
+Gymnasium v4 definitions (noise, observation, reward, health) through four hooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+from mujoco import mjx
+
+from envs.contact_frames import c_plane_capsule_frames
+from envs.model import PhysicsOptions, load_mj_model, mjx_compatible
+from envs.state import State
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskConfig:
+    """Base of the per-task option dataclasses (Gymnasium v4 constructor arguments)."""
+
+
+COMMON_OPTIONS = ("episode_length", "solver_iterations", "ls_iterations", "c_contact_frames")
+
+
+class MjxEnv:
+    """A functional, `jit`/`vmap`-friendly port of one Gymnasium MuJoCo -v4 task.
+
+    Actions are expected in [-1, 1]^action_size and are mapped affinely onto each
+    actuator's ctrlrange; the control cost is computed on that rescaled (ctrl-space)
+    action, which is exactly what Gymnasium computes when handed the rescaled action.
+    """
+
+    name: ClassVar[str]
+    gym_id: ClassVar[str]
+    xml_file: ClassVar[str]
+    frame_skip: ClassVar[int]
+    config_cls: ClassVar[type[TaskConfig]]
+    metric_names: ClassVar[tuple[str, ...]]
+    needs_cfrc_ext: bool = False
+
+    def __init__(
+        self,
+        *,
+        episode_length: int = 1000,
+        solver_iterations: int | None = None,
+        ls_iterations: int | None = None,
+        c_contact_frames: bool = True,
+        **task_options: Any,
+    ) -> None:
+        valid = {f.name for f in dataclasses.fields(self.config_cls)}
+        unknown = sorted(set(task_options) - valid)
+        if unknown:
+            allowed = sorted(valid | set(COMMON_OPTIONS))
+            raise ValueError(f"unknown option(s) {unknown} for env {self.name!r}; valid options: {allowed}")
+        if not isinstance(episode_length, int) or episode_length < 1:
+            raise ValueError(f"episode_length must be a positive int, got {episode_length!r}")
+        self.config = self.config_cls(**task_options)
+        self.episode_length = episode_length
+        self.physics = PhysicsOptions(solver_iterations, ls_iterations, c_contact_frames)
+        self.xml_model = load_mj_model(self.xml_file)
+        self.mj_model = mjx_compatible(self.xml_model, self.physics)
+        self.mjx_model = mjx.put_model(self.mj_model, impl="jax")
+        self._template = mjx.make_data(self.mjx_model, impl="jax")
+        self.dtype = self._template.qpos.dtype
+        low, high = self.mj_model.actuator_ctrlrange.T
+        self._ctrl_center = jnp.asarray((high + low) / 2.0, self.dtype)
+        self._ctrl_half = jnp.asarray((high - low) / 2.0, self.dtype)
+        self.init_qpos = np.asarray(self.mj_model.qpos0, np.float64).copy()
+        self.init_qvel = np.zeros(self.mj_model.nv)
+        self._setup()
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def action_size(self) -> int:
+        return int(self.mj_model.nu)
+
+    @property
+    def observation_size(self) -> int:
+        return self._observation_size()
+
+    @property
+    def dt(self) -> float:
+        """Seconds per env step (timestep * frame_skip), as Gymnasium's `env.dt`."""
+        return float(self.mj_model.opt.timestep) * self.frame_skip
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, episode_length={self.episode_length})"
+
+    def _physics_context(self) -> contextlib.AbstractContextManager[None]:
+        """Trace-time collider overrides (see envs/contact_frames.py)."""
+        if self.physics.c_contact_frames:
+            return c_plane_capsule_frames()
+        return contextlib.nullcontext()
+
+    # ----------------------------------------------------------------- task hooks
+    def _setup(self) -> None:
+        """Cache task constants (body ids, masses) once the model exists."""
+
+    def _observation_size(self) -> int:
+        raise NotImplementedError
+
+    def _reset_noise(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Return the (qpos, qvel) a fresh episode starts from."""
+        raise NotImplementedError
+
+    def _observation(self, data: mjx.Data) -> jax.Array:
+        raise NotImplementedError
+
+    def _reward(
+        self, before: mjx.Data, after: mjx.Data, ctrl: jax.Array
+    ) -> tuple[jax.Array, jax.Array, dict[str, jax.Array]]:
+        """Return (reward, terminated as bool, metrics) for one env step."""
+        raise NotImplementedError
+
+    def _observed_qpos(self, data: mjx.Data, n_excluded: int) -> jax.Array:
+        """qpos minus the leading global x (and y) coordinates when v4 excludes them."""
+        exclude = getattr(self.config, "exclude_current_positions_from_observation", False)
+        return data.qpos[n_excluded:] if exclude else data.qpos
+
+    # ------------------------------------------------------------- noise helpers
+    def _uniform(self, key: jax.Array, size: int, scale: float) -> jax.Array:
+        return jax.random.uniform(key, (size,), self.dtype, minval=-scale, maxval=scale)
+
+    def _normal(self, key: jax.Array, size: int, scale: float) -> jax.Array:
+        return scale * jax.random.normal(key, (size,), self.dtype)
+
+    # ------------------------------------------------------------------- the API
+    def reset(self, key: jax.Array) -> State:
+        """Start a new episode with fresh reset noise drawn from `key`."""
+        next_key, noise_key = jax.random.split(key)
+        qpos, qvel = self._reset_noise(noise_key)
+        return self.state_from(qpos, qvel, next_key)
+
+    def state_from(self, qpos: jax.Array, qvel: jax.Array, key: jax.Array) -> State:
+        """A step-0 State at (qpos, qvel), as Gymnasium's `set_state` after `reset`.
+
+        ctrl, cfrc_ext and the other derived fields start from zero, as after
+        `mj_resetData`; `key` becomes `info["rng"]` for the next reset.
+        """
+        qpos = qpos.astype(self.dtype)
+        data = self._template.replace(qpos=qpos, qvel=qvel.astype(self.dtype))
+        with self._physics_context():
+            data = mjx.forward(self.mjx_model, data)
+        # MJX's kinematics writes normalised quaternions back into qpos; MuJoCo C (and
+        # so Gymnasium's reset observation) keeps qpos as set, e.g. Ant's noisy quat.
+        data = data.replace(qpos=qpos)
+        zero = jnp.zeros((), self.dtype)
+        return State(
+            data=data,
+            obs=self._observation(data),
+            reward=zero,
+            terminated=jnp.zeros((), jnp.float32),
+            truncated=jnp.zeros((), jnp.float32),
+            metrics={k: zero for k in self.metric_names},
+            info={
+                "steps": jnp.zeros((), jnp.int32),
+                "rng": key,
+                "nonfinite": jnp.zeros((), jnp.float32),
+                "bad_action": jnp.zeros((), jnp.float32),
+            },
+        )
+
+    def rescale_action(self, action: jax.Array) -> jax.Array:
+        """Map [-1, 1] onto each actuator's ctrlrange (exact for the symmetric ranges)."""
+        return self._ctrl_center + action * self._ctrl_half
+
+    def check_action(self, action: Any) -> jax.Array:
+        """Validate the action's shape at trace time; it must be `(action_size,)`."""
+        action = jnp.asarray(action)
+        if action.shape != (self.action_size,):
+            raise ValueError(
+                f"{self.name}: action must have shape ({self.action_size},), got {tuple(action.shape)}"
+            )
+        return action
+
+    def step(self, state: State, action: jax.Array) -> State:
+        """Advance one env step (frame_skip physics steps) with `action` in [-1, 1]."""
+        action = self.check_action(action).astype(self.dtype)
+        finite_action = jnp.isfinite(action)
+        bad_action = jnp.logical_not(jnp.all(finite_action)).astype(jnp.float32)
+        ctrl = self.rescale_action(jnp.where(finite_action, action, 0.0))
+
+        before = state.data
+        data = before.replace(ctrl=ctrl)
+        with self._physics_context():
+            data = jax.lax.fori_loop(0, self.frame_skip, lambda _, d: mjx.step(self.mjx_model, d), data)
+        if self.needs_cfrc_ext:
+            # Gymnasium calls mj_rnePostConstraint after mj_step so cfrc_ext is fresh.
+            data = mjx.rne_postconstraint(self.mjx_model, data)
+
+        obs = self._observation(data)
+        reward, terminated, metrics = self._reward(before, data, ctrl)
+
+        finite = (
+            jnp.all(jnp.isfinite(data.qpos))
+            & jnp.all(jnp.isfinite(data.qvel))
+            & jnp.all(jnp.isfinite(obs))
+            & jnp.isfinite(reward)
+        )
+        obs = jnp.where(finite, obs, 0.0)
+        reward = jnp.where(finite, reward, 0.0)
+        metrics = {k: jnp.where(finite, v, 0.0).astype(self.dtype) for k, v in metrics.items()}
+        terminated = jnp.logical_or(terminated, jnp.logical_not(finite))
+
+        steps = state.info["steps"] + 1
+        truncated = jnp.logical_and(steps >= self.episode_length, jnp.logical_not(terminated))
+        info = dict(state.info)
+        info.update(
+            steps=steps,
+            nonfinite=jnp.logical_not(finite).astype(jnp.float32),
+            bad_action=bad_action,
+        )
+        return State(
+            data=data,
+            obs=obs.astype(self.dtype),
+            reward=reward.astype(self.dtype),
+            terminated=terminated.astype(jnp.float32),
+            truncated=truncated.astype(jnp.float32),
+            metrics=metrics,
+            info=info,
+        )
+
+
+def body_id(model: mujoco.MjModel, name: str) -> int:
+    """Body index by name, failing loudly if the XML changed."""
+    idx = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, name)
+    if idx < 0:
+        raise ValueError(f"body {name!r} not found in model")
+    return int(idx)

@@ -1,0 +1,62 @@
+"""Loading the Gymnasium MJCF files and applying the few changes MJX forces.
+
+Every change to the model is made here, programmatically, on the compiled
+`mujoco.MjModel`, so the shipped XML files stay byte-identical to Gymnasium's.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import mujoco
+
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+
+
+@dataclass(frozen=True)
+class PhysicsOptions:
+    """Solver settings; `None` keeps the XML's value (parity with Gymnasium).
+
+    Attributes:
+      solver_iterations: `opt.iterations`, the constraint-solver iteration cap.
+      ls_iterations: `opt.ls_iterations`, the line-search iteration cap (Newton/CG).
+      c_contact_frames: orient plane-capsule friction pyramids as MuJoCo C does
+        (see envs/contact_frames.py); False keeps MJX's own frames.
+    """
+
+    solver_iterations: int | None = None
+    ls_iterations: int | None = None
+    c_contact_frames: bool = True
+
+    def __post_init__(self) -> None:
+        for field in ("solver_iterations", "ls_iterations"):
+            value = getattr(self, field)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{field} must be a positive int or None, got {value!r}")
+
+
+def load_mj_model(xml_file: str) -> mujoco.MjModel:
+    """Compile one of the shipped XML files, unchanged."""
+    path = ASSETS_DIR / xml_file
+    if not path.is_file():
+        raise FileNotFoundError(f"missing model file {path}")
+    return mujoco.MjModel.from_xml_path(str(path))
+
+
+def mjx_compatible(model: mujoco.MjModel, physics: PhysicsOptions) -> mujoco.MjModel:
+    """Return a copy of `model` that MJX can run, with the requested solver settings.
+
+    The only forced change: MJX has no PGS solver (Humanoid's XML asks for it), so
+    PGS becomes Newton. Both solve the same convex constraint problem; see
+    envs/README.md for the measured effect.
+    """
+    out = copy.deepcopy(model)  # never mutate the caller's model
+    if out.opt.solver == mujoco.mjtSolver.mjSOL_PGS:
+        out.opt.solver = mujoco.mjtSolver.mjSOL_NEWTON
+    if physics.solver_iterations is not None:
+        out.opt.iterations = physics.solver_iterations
+    if physics.ls_iterations is not None:
+        out.opt.ls_iterations = physics.ls_iterations
+    return out

@@ -1,0 +1,45 @@
+"""Name -> task lookup behind `envs.make` and `envs.names`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from envs.base import MjxEnv
+from envs.tasks.ant import Ant
+from envs.tasks.halfcheetah import HalfCheetah
+from envs.tasks.hopper import Hopper
+from envs.tasks.humanoid import Humanoid
+from envs.tasks.swimmer import Swimmer
+from envs.tasks.walker2d import Walker2d
+
+_TASKS: dict[str, type[MjxEnv]] = {
+    cls.name: cls for cls in (Ant, HalfCheetah, Hopper, Humanoid, Walker2d, Swimmer)
+}
+_ALIASES: dict[str, str] = {cls.gym_id.lower(): name for name, cls in _TASKS.items()}
+_ALIASES.update({"half_cheetah": "halfcheetah", "walker": "walker2d"})
+
+
+def names() -> list[str]:
+    """The short task names `make` accepts (Gymnasium ids are accepted too)."""
+    return list(_TASKS)
+
+
+def resolve(name: str) -> str:
+    """Map a short name or Gymnasium id (any case) to the short name."""
+    key = str(name).strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in _TASKS:
+        valid = names() + [cls.gym_id for cls in _TASKS.values()]
+        raise ValueError(f"unknown env {name!r}; valid names: {', '.join(valid)}")
+    return key
+
+
+def make(name: str, **options: Any) -> MjxEnv:
+    """Build a task, e.g. `make("Ant-v4", episode_length=1000, solver_iterations=4)`.
+
+    Common options: episode_length (1000), solver_iterations / ls_iterations (None =
+    the XML's values, i.e. parity with Gymnasium). Any Gymnasium v4 constructor
+    argument of the task (e.g. ctrl_cost_weight) is accepted too; anything else is
+    a ValueError naming the valid options.
+    """
+    return _TASKS[resolve(name)](**options)

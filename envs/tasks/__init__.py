@@ -1,0 +1,1 @@
+"""One module per Gymnasium MuJoCo -v4 task."""

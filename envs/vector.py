@@ -1,0 +1,158 @@
+"""A batch of independent environments with per-env auto-reset and episode stats.
+
+Everything is pure and shape-static, so `VecEnv.step` can be the body of a
+`lax.scan` in a fully jitted trainer. An env that terminates, truncates or whose
+physics went non-finite is reset in the same step; the transition's true next
+observation is kept in `final_obs` so truncated transitions can be bootstrapped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from envs.base import MjxEnv
+from envs.state import State
+
+
+@struct.dataclass
+class VecState:
+    """The batch after `reset` or `step` (leading axis = env index).
+
+    Attributes:
+      env_state: per-env `State`, already auto-reset where an episode just ended.
+      reward, terminated, truncated: the transition just taken, shape (num_envs,);
+        terminated/truncated are float32 0/1.
+      final_obs: the transition's true next observation (pre-reset), (num_envs, obs).
+      metrics: the transition's per-term quantities, each (num_envs,).
+      ep_running_return / ep_running_length / ep_running_metrics: sums over the
+        episode in progress (zero right after a reset). Running metrics are the sums
+        of the `reward_*` terms.
+      ep_done: float32 0/1, 1 where an episode ended on this step.
+      ep_return / ep_length / ep_metrics: the completed episode's totals where
+        `ep_done`, 0 elsewhere.
+      episodes: int32 total episodes completed since `reset`.
+      nan_resets: int32 total resets caused by non-finite physics.
+      sanitised_actions: int32 total actions that had non-finite entries (zeroed).
+    """
+
+    env_state: State
+    reward: jax.Array
+    terminated: jax.Array
+    truncated: jax.Array
+    final_obs: jax.Array
+    metrics: dict[str, jax.Array]
+    ep_running_return: jax.Array
+    ep_running_length: jax.Array
+    ep_running_metrics: dict[str, jax.Array]
+    ep_done: jax.Array
+    ep_return: jax.Array
+    ep_length: jax.Array
+    ep_metrics: dict[str, jax.Array]
+    episodes: jax.Array
+    nan_resets: jax.Array
+    sanitised_actions: jax.Array
+
+    @property
+    def obs(self) -> jax.Array:
+        """The observation to act on next (a fresh reset obs where an episode ended)."""
+        return self.env_state.obs
+
+
+def _where(mask: jax.Array, on_true: Any, on_false: Any) -> Any:
+    """Per-env select over pytrees whose leaves all lead with the env axis."""
+
+    def pick(a: jax.Array, b: jax.Array) -> jax.Array:
+        return jnp.where(mask.reshape(mask.shape + (1,) * (a.ndim - 1)), a, b)
+
+    return jax.tree.map(pick, on_true, on_false)
+
+
+class VecEnv:
+    """`num_envs` copies of `env`, vmapped, with auto-reset."""
+
+    def __init__(self, env: MjxEnv, num_envs: int) -> None:
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        self.env = env
+        self.num_envs = num_envs
+        self._sum_keys = tuple(k for k in env.metric_names if k.startswith("reward_"))
+
+    @property
+    def observation_size(self) -> int:
+        return self.env.observation_size
+
+    @property
+    def action_size(self) -> int:
+        return self.env.action_size
+
+    def reset(self, key: jax.Array) -> VecState:
+        """Reset every env with its own key split from `key`."""
+        env_state = jax.vmap(self.env.reset)(jax.random.split(key, self.num_envs))
+        n, dtype = self.num_envs, self.env.dtype
+        zeros = jnp.zeros((n,), dtype)
+        zeros_f32 = jnp.zeros((n,), jnp.float32)
+        zeros_i32 = jnp.zeros((n,), jnp.int32)
+        scalar0 = jnp.zeros((), jnp.int32)
+        return VecState(
+            env_state=env_state,
+            reward=zeros,
+            terminated=zeros_f32,
+            truncated=zeros_f32,
+            final_obs=env_state.obs,
+            metrics=dict(env_state.metrics),
+            ep_running_return=zeros,
+            ep_running_length=zeros_i32,
+            ep_running_metrics={k: zeros for k in self._sum_keys},
+            ep_done=zeros_f32,
+            ep_return=zeros,
+            ep_length=zeros_i32,
+            ep_metrics={k: zeros for k in self._sum_keys},
+            episodes=scalar0,
+            nan_resets=scalar0,
+            sanitised_actions=scalar0,
+        )
+
+    def step(self, vs: VecState, actions: jax.Array) -> VecState:
+        """Step all envs with `actions` of shape (num_envs, action_size) in [-1, 1]."""
+        actions = jnp.asarray(actions)
+        expected = (self.num_envs, self.env.action_size)
+        if actions.shape != expected:
+            raise ValueError(
+                f"{self.env.name}: actions must have shape {expected}, got {tuple(actions.shape)}"
+            )
+        nxt = jax.vmap(self.env.step)(vs.env_state, actions)
+        done = (nxt.terminated > 0) | (nxt.truncated > 0)
+
+        ret = vs.ep_running_return + nxt.reward
+        length = nxt.info["steps"]
+        sums = {k: vs.ep_running_metrics[k] + nxt.metrics[k] for k in self._sum_keys}
+
+        def reset_done(s: State) -> State:
+            fresh = jax.vmap(self.env.reset)(s.info["rng"])
+            return _where(done, fresh, s)
+
+        env_state = jax.lax.cond(jnp.any(done), reset_done, lambda s: s, nxt)
+
+        zero = jnp.zeros_like(ret)
+        return VecState(
+            env_state=env_state,
+            reward=nxt.reward,
+            terminated=nxt.terminated,
+            truncated=nxt.truncated,
+            final_obs=nxt.obs,
+            metrics=nxt.metrics,
+            ep_running_return=jnp.where(done, zero, ret),
+            ep_running_length=jnp.where(done, 0, length).astype(jnp.int32),
+            ep_running_metrics={k: jnp.where(done, zero, v) for k, v in sums.items()},
+            ep_done=done.astype(jnp.float32),
+            ep_return=jnp.where(done, ret, zero),
+            ep_length=jnp.where(done, length, 0).astype(jnp.int32),
+            ep_metrics={k: jnp.where(done, v, zero) for k, v in sums.items()},
+            episodes=vs.episodes + jnp.sum(done).astype(jnp.int32),
+            nan_resets=vs.nan_resets + jnp.sum(nxt.info["nonfinite"] > 0).astype(jnp.int32),
+            sanitised_actions=vs.sanitised_actions + jnp.sum(nxt.info["bad_action"] > 0).astype(jnp.int32),
+        )
