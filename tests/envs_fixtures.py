@@ -28,9 +28,18 @@ HORIZON = 50  # env steps per parity rollout
 
 @contextlib.contextmanager
 def x64() -> Iterator[None]:
-    """float64 for the enclosed block only."""
-    with jax.enable_x64(True):
-        yield
+    """float64 for the enclosed block only.
+
+    JAX's caches are cleared on the way in and out: jax 0.10 reuses a traced inner `jit`
+    (MJX's `jnp.tril` of a float64 numpy constant in RK4) across the x64 switch, so a later
+    float32 compile of the same task fails to lower ("operand type mismatch").
+    """
+    jax.clear_caches()
+    try:
+        with jax.enable_x64(True):
+            yield
+    finally:
+        jax.clear_caches()
 
 
 @dataclass

@@ -28,7 +28,7 @@ from mjx_nclql.config import (
     TrainConfig,
     from_dict,
 )
-from mjx_nclql.train import CONFIG_DIR, NonFiniteError, config_from_hydra, run
+from mjx_nclql.train import CONFIG_DIR, NonFiniteError, config_from_hydra, load_run_config, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -113,6 +113,44 @@ def test_cli_rejects_bad_input_before_compiling(tmp_path) -> None:
     proc = subprocess.run([sys.executable, "-m", "mjx_nclql.train", "env=cartpole"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode != 0 and "halfcheetah" in proc.stderr
+
+
+@pytest.mark.slow
+def test_cli_run_writes_every_output(tmp_path) -> None:
+    """`python -m mjx_nclql.train` end to end (tiny probe run): the header line, the progress
+    bar, the resolved config, metrics, the learning-curve PNG, checkpoints, offline wandb."""
+    run_dir = tmp_path / "cli"
+    overrides = [
+        "preset=smoke", "env.name=probe_two_step", "train.num_envs=4", "train.total_steps=240",
+        "train.warmup_steps=80", "train.chunk_iters=10", "train.eval_every=80",
+        "train.eval_episodes=2", "train.checkpoint_every=80", "algo.batch_size=32",
+        "algo.critic.hidden_sizes=[16,16]", "algo.sampler.num_levels=3",
+        "algo.sampler.steps_per_level=1", "log.wandb_mode=offline", f"run_dir={run_dir}",
+    ]
+    env = dict(os.environ, WANDB_SILENT="true", WANDB_DISABLE_GIT="true")
+    proc = subprocess.run([sys.executable, "-m", "mjx_nclql.train", *overrides], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-3000:])
+    first = proc.stdout.splitlines()[0]
+    for needle in ("nclql on probe_two_step", "device", "num_envs 4", "seeds 1", "replay"):
+        assert needle in first, first
+    assert "eval=" in proc.stdout and "updates=" in proc.stdout  # the progress bar's postfix
+    cfg = load_run_config(str(run_dir))
+    assert cfg.train.total_steps == 240 and cfg.algo.critic.hidden_sizes == (16, 16)
+    records = _records(str(run_dir))
+    train = [r for r in records if r["kind"] == "train"]
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert len(train) == 6 and [r["env_steps"] for r in evals] == [160, 240]
+    for key in ("env_steps", "updates", "wall_time", "steps_per_s", "train_return", "td_loss",
+                "nc_loss", "q_mean", "grad_a_norm", "next_action_std", "nan_resets"):
+        assert key in train[-1], key
+    assert np.isfinite(train[-1]["td_loss"]) and len(evals[-1]["eval_return_mean"]) == 1
+    with open(run_dir / "learning_curve.png", "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert Checkpointer(str(run_dir / "checkpoints")).steps()[-1] == 6
+    offline = [d for d in os.listdir(run_dir / "wandb") if d.startswith("offline-run-")]
+    assert len(offline) == 1
+    assert any(f.endswith(".wandb") for f in os.listdir(run_dir / "wandb" / offline[0]))
 
 
 def test_unknown_env_lists_valid_names() -> None:
