@@ -17,6 +17,8 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
+from mjx_nclql.distributed import barrier
+
 log = logging.getLogger(__name__)
 
 
@@ -77,13 +79,14 @@ class Checkpointer:
                     step, args=ocp.args.Composite(**{item: ocp.args.StandardRestore(abstract)})
                 )
                 result = _unpack(dict(restored[item]), like)
-                if item == "state":
-                    self._set_aside([s for s in steps if s > step])
-                return step, result
             except Exception as err:  # noqa: BLE001 - any read failure means: try an older one
                 msg = f"checkpoint {step} in {self.directory} is unreadable ({type(err).__name__}: {err})"
                 log.warning(msg)
                 errors.append(msg)
+                continue
+            if item == "state":
+                self._set_aside([s for s in steps if s > step])
+            return step, result
         raise CheckpointError("no readable checkpoint:\n  " + "\n  ".join(errors))
 
     def _set_aside(self, steps: list[int]) -> None:
@@ -91,12 +94,14 @@ class Checkpointer:
         the resumed run can write those steps again."""
         if not steps:
             return
-        dest = self.directory + "_damaged"
-        os.makedirs(dest, exist_ok=True)
-        for step in steps:
-            target = os.path.join(dest, f"{step}-{int(time.time())}")
-            shutil.move(os.path.join(self.directory, str(step)), target)
-            log.warning("moved unreadable checkpoint %s to %s", step, target)
+        if jax.process_index() == 0:  # one mover on a filesystem shared by all hosts
+            dest = self.directory + "_damaged"
+            os.makedirs(dest, exist_ok=True)
+            for step in steps:
+                target = os.path.join(dest, f"{step}-{int(time.time())}")
+                shutil.move(os.path.join(self.directory, str(step)), target)
+                log.warning("moved unreadable checkpoint %s to %s", step, target)
+        barrier("damaged checkpoints set aside")
         self._manager.reload()
 
     def restore_latest(self, like_state: Any) -> tuple[int, Any]:

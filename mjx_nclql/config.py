@@ -283,6 +283,46 @@ class LogConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class DistConfig:
+    """Multi-host runs: one process per host, `jax.distributed.initialize` before any JAX work.
+
+    With `enabled` and the three fields left null, JAX detects them (Slurm, Open MPI, Cloud
+    TPU, Kubernetes); `coordinator_address` also falls back to $JAX_COORDINATOR_ADDRESS.
+    """
+
+    enabled: bool = False
+    coordinator_address: str | None = None  # host:port of process 0, reachable by all
+    num_processes: int | None = None
+    process_id: int | None = None
+
+    def __post_init__(self) -> None:
+        _bool("distributed.enabled", self.enabled)
+        if self.coordinator_address is not None and (
+            not isinstance(self.coordinator_address, str) or ":" not in self.coordinator_address
+        ):
+            raise ConfigError(
+                "distributed.coordinator_address must be 'host:port', got "
+                f"{self.coordinator_address!r}"
+            )
+        if self.num_processes is not None:
+            _positive("distributed.num_processes", self.num_processes, integer=True)
+        if self.process_id is not None:
+            _check_number("distributed.process_id", self.process_id, integer=True)
+            if self.process_id < 0:
+                raise ConfigError(f"distributed.process_id must be >= 0, got {self.process_id}")
+        if (self.num_processes is None) != (self.process_id is None):
+            raise ConfigError(
+                "distributed.num_processes and distributed.process_id are given together (or "
+                "both left null for auto-detection)"
+            )
+        if self.num_processes is not None and self.process_id >= self.num_processes:
+            raise ConfigError(
+                f"distributed.process_id ({self.process_id}) must be < distributed.num_processes "
+                f"({self.num_processes})"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
 class RunConfig:
     """Everything one `python -m mjx_nclql.train` invocation needs."""
 
@@ -290,6 +330,7 @@ class RunConfig:
     algo: AlgoConfig = dataclasses.field(default_factory=AlgoConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     log: LogConfig = dataclasses.field(default_factory=LogConfig)
+    distributed: DistConfig = dataclasses.field(default_factory=DistConfig)
     seed: int = 0
     num_seeds: int = 1
     run_dir: str | None = None  # default: runs/<env>-<variant>-<timestamp>

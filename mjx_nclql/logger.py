@@ -20,15 +20,19 @@ def _plain(value: Any) -> Any:
 
 
 class MetricsLogger:
-    """Appends one JSON object per record to `metrics.jsonl`; mirrors records to wandb."""
+    """Appends one JSON object per record to `metrics.jsonl`; mirrors records to wandb.
+
+    `enabled=False` (every process but the first of a multi-host run) writes nothing.
+    """
 
     def __init__(self, run_dir: str, config: dict, *, wandb_mode: str, project: str,
-                 entity: str | None, plot: bool, resume: bool) -> None:
+                 entity: str | None, plot: bool, resume: bool, enabled: bool = True) -> None:
         self.path = os.path.join(run_dir, "metrics.jsonl")
         self.plot_path = os.path.join(run_dir, "learning_curve.png")
-        self.plot = plot
+        self.enabled = enabled
+        self.plot = plot and enabled
         self._wandb = None
-        if wandb_mode != "disabled":
+        if wandb_mode != "disabled" and enabled:
             import wandb
 
             self._wandb = wandb.init(
@@ -43,6 +47,8 @@ class MetricsLogger:
         return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:64]
 
     def log(self, record: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
         clean = {k: _plain(v) for k, v in record.items()}
         with open(self.path, "a") as f:
             f.write(json.dumps(clean) + "\n")
@@ -58,7 +64,7 @@ class MetricsLogger:
             self._wandb.log(flat, step=int(clean.get("env_steps", 0)))
 
     def records(self) -> list[dict[str, Any]]:
-        if not os.path.exists(self.path):
+        if not self.enabled or not os.path.exists(self.path):
             return []
         with open(self.path) as f:
             return [json.loads(line) for line in f if line.strip()]

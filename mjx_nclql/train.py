@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import yaml
 
+from mjx_nclql import distributed
 from mjx_nclql.agent import Agent
 from mjx_nclql.checkpoint import Checkpointer
 from mjx_nclql.config import ConfigError, RunConfig, from_dict, to_dict
@@ -65,6 +66,14 @@ def _gib(n: float) -> str:
 def select_devices(cfg: RunConfig) -> list[Any]:
     """Devices to shard the seed axis over; num_seeds must split evenly across them."""
     devices = jax.devices()
+    if jax.process_count() > 1:  # multi-host: the seed axis spans every process's devices
+        if cfg.devices not in (0, len(devices)) or cfg.num_seeds % len(devices):
+            raise ConfigError(
+                f"a run over {jax.process_count()} processes shards num_seeds over all "
+                f"{len(devices)} devices: num_seeds ({cfg.num_seeds}) must be a multiple of "
+                f"{len(devices)} and devices must be 0, got {cfg.devices}"
+            )
+        return devices
     if cfg.devices == 0:  # all: the most devices that split the seeds evenly
         count = max(d for d in range(1, len(devices) + 1) if cfg.num_seeds % d == 0)
         return devices[:count]
@@ -82,7 +91,7 @@ def select_devices(cfg: RunConfig) -> list[Any]:
 def check_memory(cfg: RunConfig, obs_dim: int, act_dim: int, devices: list[Any]) -> int:
     """Refuse a replay buffer that cannot fit in device memory (before any compile)."""
     need = replay_bytes(obs_dim, act_dim, cfg.train.buffer_size, cfg.num_seeds)
-    stats = devices[0].memory_stats() or {}
+    stats = jax.local_devices()[0].memory_stats() or {}
     limit = stats.get("bytes_limit")
     if limit is None:  # CPU: host memory
         limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -165,7 +174,19 @@ def run(
     (with a checkpoint), as an interruption would; `on_chunk(i)` is called after chunk i."""
     if cfg.resume:
         resume_dir = os.path.abspath(cfg.resume)
-        cfg = dataclasses.replace(load_run_config(resume_dir), resume=resume_dir, run_dir=resume_dir)
+        # The saved config, but this invocation's process layout.
+        cfg = dataclasses.replace(load_run_config(resume_dir), resume=resume_dir,
+                                  run_dir=resume_dir, distributed=cfg.distributed)
+    distributed.initialize(cfg.distributed)  # before any JAX computation
+    primary = distributed.is_primary()
+
+    def say(*args: Any, **kwargs: Any) -> None:  # console output from process 0 only
+        if primary:
+            print(*args, **kwargs)
+
+    if jax.process_count() > 1 and not cfg.run_dir:
+        raise ConfigError("a multi-host run needs an explicit run_dir= on a filesystem all hosts "
+                          "share (the default name carries each host's own clock)")
     env = make_env(cfg)
     devices = select_devices(cfg)
     need = check_memory(cfg, env.observation_size, env.action_size, devices)
@@ -178,42 +199,46 @@ def run(
             f"run_dir {run_dir} already holds a run; pass resume={run_dir} to continue it or "
             "choose another run_dir"
         )
+    distributed.barrier("run_dir checked")  # before process 0 writes into it
     os.makedirs(run_dir, exist_ok=True)
 
     per_chunk = cfg.train.num_envs * sched.chunk_iters
     total_steps = sched.total_chunks * per_chunk
     kind = devices[0].device_kind
-    print(
+    hosts = f" on {jax.process_count()} hosts" if jax.process_count() > 1 else ""
+    say(
         f"mjx_nclql | {cfg.algo.variant} on {env.name} | device {kind} x{len(devices)} "
-        f"({jax.default_backend()}) | num_envs {cfg.train.num_envs} | seeds {cfg.num_seeds} | "
+        f"({jax.default_backend()}){hosts} | num_envs {cfg.train.num_envs} | seeds {cfg.num_seeds} | "
         f"replay {_gib(need)} ({cfg.train.buffer_size:,} x {cfg.num_seeds}) | "
         f"{total_steps:,} steps/seed in {sched.total_chunks} chunks of {per_chunk:,} | {run_dir}",
         flush=True,
     )
 
-    keys = trainer.seed_keys(cfg.seed, cfg.num_seeds)
+    sharding = None
     if len(devices) > 1:
         mesh = jax.sharding.Mesh(np.array(devices), ("seed",))
-        keys = jax.device_put(keys, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed")))
-    ts = trainer.init(keys)
+        sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
+    ts = trainer.init(distributed.shard_like_seeds(trainer.seed_keys(cfg.seed, cfg.num_seeds),
+                                                   sharding))
     ckpt = Checkpointer(os.path.join(run_dir, "checkpoints"), keep=cfg.train.keep_checkpoints)
     start_chunk = 0
     if cfg.resume:
         start_chunk, ts = ckpt.restore_latest(ts)
-        _truncate_metrics(os.path.join(run_dir, "metrics.jsonl"), start_chunk * per_chunk)
-        print(f"resumed from checkpoint at chunk {start_chunk} ({start_chunk * per_chunk:,} steps)")
-    else:
+        if primary:
+            _truncate_metrics(os.path.join(run_dir, "metrics.jsonl"), start_chunk * per_chunk)
+        say(f"resumed from checkpoint at chunk {start_chunk} ({start_chunk * per_chunk:,} steps)")
+    elif primary:
         _write_config(run_dir, cfg)
     logger = MetricsLogger(
         run_dir, to_dict(cfg), wandb_mode=cfg.log.wandb_mode, project=cfg.log.wandb_project,
-        entity=cfg.log.wandb_entity, plot=cfg.log.plot, resume=bool(cfg.resume),
+        entity=cfg.log.wandb_entity, plot=cfg.log.plot, resume=bool(cfg.resume), enabled=primary,
     )
     eval_base = jnp.stack([jax.random.PRNGKey(10_000_019 + cfg.seed + i) for i in range(cfg.num_seeds)])
 
     from tqdm import tqdm
 
     bar = tqdm(total=total_steps, initial=start_chunk * per_chunk, unit="step", unit_scale=True,
-               disable=not cfg.log.progress, dynamic_ncols=True, file=sys.stdout)
+               disable=not (cfg.log.progress and primary), dynamic_ncols=True, file=sys.stdout)
     status = "finished"
     last_eval = "-"
     t0 = time.time()
@@ -225,14 +250,14 @@ def run(
                 warm = chunk < sched.warmup_chunks
                 t = time.time()
                 ts, summary = (trainer.warmup_chunk if warm else trainer.train_chunk)(ts)
-                summary = jax.device_get(summary)
+                summary = distributed.to_host(summary)
                 elapsed = time.time() - t
                 chunk += 1
                 if on_chunk is not None:  # e.g. a test's signal arriving mid-bookkeeping
                     on_chunk(chunk)
                 steps_done += per_chunk
                 env_steps = chunk * per_chunk
-                updates = int(np.asarray(jax.device_get(ts.agent.updates))[0])
+                updates = int(np.asarray(distributed.to_host(ts.agent.updates))[0])
                 record: dict[str, Any] = {
                     "kind": "train", "chunk": chunk, "env_steps": env_steps, "updates": updates,
                     "phase": "warmup" if warm else "train", "wall_time": time.time() - t0,
@@ -257,8 +282,9 @@ def run(
                     )
                 last = chunk == sched.total_chunks
                 if not warm and (chunk % sched.eval_every_chunks == 0 or last):
-                    ekeys = jax.vmap(jax.random.fold_in, in_axes=(0, None))(eval_base, chunk)
-                    returns = np.asarray(trainer.evaluate(ts.agent.params, ekeys))
+                    ekeys = distributed.shard_like_seeds(
+                        jax.vmap(jax.random.fold_in, in_axes=(0, None))(eval_base, chunk), sharding)
+                    returns = np.asarray(distributed.to_host(trainer.evaluate(ts.agent.params, ekeys)))
                     logger.log({"kind": "eval", "chunk": chunk, "env_steps": env_steps,
                                 "updates": updates, "wall_time": time.time() - t0,
                                 "eval_return_mean": returns.mean(1),
@@ -266,7 +292,8 @@ def run(
                     logger.plot_curve(f"{cfg.algo.variant} on {env.name}")
                     last_eval = f"{returns.mean():.1f}"
                 due = sched.checkpoint_every_chunks and chunk % sched.checkpoint_every_chunks == 0
-                interrupted = stop.signal is not None or (
+                signalled = distributed.any_process(stop.signal is not None)  # all hosts agree
+                interrupted = signalled or (
                     max_chunks is not None and chunk - start_chunk >= max_chunks
                 )
                 if due or last or interrupted:
@@ -276,8 +303,8 @@ def run(
                                 eval=last_eval, phase=record["phase"])
                 if interrupted and not last:
                     status = "interrupted"
-                    why = f"signal {stop.signal}" if stop.signal else "max_chunks"
-                    print(f"\nstopped by {why} at chunk {chunk}; checkpoint saved; resume with "
+                    why = "a signal" if signalled else "max_chunks"
+                    say(f"\nstopped by {why} at chunk {chunk}; checkpoint saved; resume with "
                           f"resume={run_dir}", flush=True)
                     break
     finally:
@@ -285,7 +312,7 @@ def run(
         logger.close()
         ckpt.close()
     rate = steps_done * cfg.num_seeds / max(time.time() - t0, 1e-9)
-    print(f"{status}: {chunk * per_chunk:,} steps/seed; {rate:,.0f} env steps/s over all seeds "
+    say(f"{status}: {chunk * per_chunk:,} steps/seed; {rate:,.0f} env steps/s over all seeds "
           f"(this process, compile included); outputs in {run_dir}", flush=True)
     return RunResult(run_dir=run_dir, status=status, state=ts, records=logger.records(),
                      trainer=trainer)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mjx_nclql.config import AlgoConfig, ConfigError, SamplerConfig, from_dict
+from mjx_nclql.config import AlgoConfig, ConfigError, DistConfig, RunConfig, SamplerConfig, from_dict
 
 
 def test_defaults_are_the_reference_program() -> None:
@@ -67,3 +67,23 @@ def test_from_dict_builds_nested_and_converts_ints() -> None:
     assert cfg.sampler == SamplerConfig(num_levels=1, steps_per_level=20, w=100.0)
     assert cfg.critic.hidden_sizes == (64, 64)
     assert not cfg.noise_conditioned
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"enabled": "yes"}, "distributed.enabled"),
+        ({"coordinator_address": "host0"}, "distributed.coordinator_address"),
+        ({"num_processes": 2}, "distributed.num_processes"),
+        ({"num_processes": 0, "process_id": 0}, "distributed.num_processes"),
+        ({"num_processes": 2, "process_id": 2}, "distributed.process_id"),
+        ({"num_processes": 2, "process_id": -1}, "distributed.process_id"),
+    ],
+)
+def test_invalid_distributed_settings_name_the_field(values: dict, field: str) -> None:
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        from_dict(RunConfig, {"distributed": values})
+    ok = from_dict(RunConfig, {"distributed": {"enabled": True, "num_processes": 2,
+                                               "process_id": 1,
+                                               "coordinator_address": "host0:1234"}})
+    assert ok.distributed == DistConfig(True, "host0:1234", 2, 1)
