@@ -95,8 +95,12 @@ class Trainer:
             add_batches=True,
         )
         self.init = jax.jit(jax.vmap(self._init))
-        self.warmup_chunk = jax.jit(jax.vmap(lambda s: self._chunk(s, warmup=True)))
-        self.train_chunk = jax.jit(jax.vmap(lambda s: self._chunk(s, warmup=False)))
+        # The state (replay buffer included) is donated: a chunk updates it in place instead of
+        # holding two copies; the caller must use the returned state, not the one passed in.
+        self.warmup_chunk = jax.jit(jax.vmap(lambda s: self._chunk(s, warmup=True)),
+                                    donate_argnums=0)
+        self.train_chunk = jax.jit(jax.vmap(lambda s: self._chunk(s, warmup=False)),
+                                   donate_argnums=0)
         self.evaluate = jax.jit(jax.vmap(self._evaluate, in_axes=(0, 0)))
 
     # ------------------------------------------------------------------ single seed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -19,10 +20,14 @@ FIELDS = {
 @pytest.mark.slow
 def test_bench_prints_table_and_json(tmp_path, capsys) -> None:
     out = tmp_path / "bench.json"
+    profile = tmp_path / "profile"
     code = bench.main(["--env", "probe_bandit", "--preset", "smoke", "--num-seeds", "1,2",
                        "--repeats", "1", "--chunk-iters", "4", "--json", str(out),
+                       "--profile", str(profile),
                        "train.num_envs=4", "algo.critic.hidden_sizes=[16,16]"])
     assert code == 0
+    traces = [f for _, _, files in os.walk(profile) for f in files if f.endswith(".xplane.pb")]
+    assert traces, "no profiler trace written"
     printed = capsys.readouterr().out
     assert "| env | seeds |" in printed and "train/env" in printed
     rows = json.loads(out.read_text())
