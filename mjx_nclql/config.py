@@ -333,7 +333,7 @@ class RunConfig:
     distributed: DistConfig = dataclasses.field(default_factory=DistConfig)
     seed: int = 0
     num_seeds: int = 1
-    run_dir: str | None = None  # default: runs/<env>-<variant>-<timestamp>
+    run_dir: str | None = None  # default: runs/<env>-<variant>-s<seed>-<timestamp>
     resume: str | None = None  # a run directory to continue
     devices: int = 0  # accelerators to shard the seed axis over (0 = all visible)
 

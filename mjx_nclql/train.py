@@ -109,7 +109,7 @@ def _resolve_run_dir(cfg: RunConfig) -> str:
     if cfg.run_dir:
         return os.path.abspath(cfg.run_dir)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return os.path.abspath(os.path.join("runs", f"{cfg.env.name}-{cfg.algo.variant}-{stamp}"))
+    return os.path.abspath(os.path.join("runs", f"{cfg.env.name}-{cfg.algo.variant}-s{cfg.seed}-{stamp}"))
 
 
 def load_run_config(run_dir: str) -> RunConfig:

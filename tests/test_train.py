@@ -93,6 +93,25 @@ def test_every_cli_combination_composes(env: str, algo: str, preset: str) -> Non
         assert (t.eval_every, t.eval_episodes, cfg.algo.batch_size) == (125_000, 20, 256)
 
 
+def test_task_options_override_and_reach_the_env() -> None:
+    from hydra import compose, initialize_config_dir
+
+    from mjx_nclql.train import make_env
+
+    overrides = ["env=hopper", "env.options.episode_length=50",
+                 "+env.options.ctrl_cost_weight=0.05", "+env.options.solver_iterations=4"]
+    with initialize_config_dir(config_dir=os.path.abspath(CONFIG_DIR), version_base=None):
+        default = config_from_hydra(compose("config", overrides=["env=hopper"]))
+        cfg = config_from_hydra(compose("config", overrides=overrides))
+    assert default.env.options == {"episode_length": 1000}
+    env = make_env(cfg)
+    assert env.episode_length == 50 and env.config.ctrl_cost_weight == 0.05
+    assert env.mj_model.opt.iterations == 4
+    bad = dataclasses.replace(cfg, env=EnvConfig(name="hopper", options={"ctrl_weight": 1.0}))
+    with pytest.raises(ConfigError, match="ctrl_cost_weight"):  # lists the valid options
+        make_env(bad)
+
+
 def test_cli_rejects_bad_input_before_compiling(tmp_path) -> None:
     """Each bad command exits 2 with a message naming the problem, within seconds."""
     cases = [
