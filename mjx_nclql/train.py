@@ -250,14 +250,14 @@ def run(
                 warm = chunk < sched.warmup_chunks
                 t = time.time()
                 ts, summary = (trainer.warmup_chunk if warm else trainer.train_chunk)(ts)
-                summary = distributed.to_host(summary)
+                summary, updates = distributed.to_host((summary, ts.agent.updates))
+                updates = int(np.asarray(updates)[0])
                 elapsed = time.time() - t
                 chunk += 1
                 if on_chunk is not None:  # e.g. a test's signal arriving mid-bookkeeping
                     on_chunk(chunk)
                 steps_done += per_chunk
                 env_steps = chunk * per_chunk
-                updates = int(np.asarray(distributed.to_host(ts.agent.updates))[0])
                 record: dict[str, Any] = {
                     "kind": "train", "chunk": chunk, "env_steps": env_steps, "updates": updates,
                     "phase": "warmup" if warm else "train", "wall_time": time.time() - t0,
