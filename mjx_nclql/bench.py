@@ -210,8 +210,8 @@ def protocol_estimate(fig: dict[str, Any], cfg: RunConfig) -> dict[str, float]:
     warm_iters = t.warmup_steps / t.num_envs
     per_iter = fig["seconds_per_iteration_train"]
     env_iter = fig["num_envs"] * fig["num_seeds"] / fig["env_steps_per_s_env_only"]
-    seconds = (iters - warm_iters) * per_iter + warm_iters * env_iter
-    return {"updates_per_run": (iters - warm_iters) * t.updates_per_step,
+    seconds = iters * per_iter + warm_iters * env_iter  # warm-up is outside the budget
+    return {"updates_per_run": iters * t.updates_per_step,
             "hours_per_program": seconds / 3600.0}
 
 

@@ -236,14 +236,17 @@ class TrainConfig:
 
     num_envs: int = 5
     updates_per_step: int = 1  # gradient updates per vector step (of num_envs transitions)
-    total_steps: int = 5_000_000  # environment transitions, all envs together, per seed
-    warmup_steps: int = 30_000  # uniform-random transitions before the first update
+    # Budget in environment transitions (all envs together, per seed) AFTER warm-up, as the
+    # reference counts it: 5e6 transitions at 0.2 updates each = exactly 1e6 updates.
+    total_steps: int = 5_000_000
+    warmup_steps: int = 30_000  # uniform-random transitions before the first update, extra
+
     buffer_size: int = 1_000_000
-    eval_every: int = 125_000  # transitions
+    eval_every: int = 125_000  # post-warm-up transitions
     eval_episodes: int = 20
     eval_particles: int = 1  # best-of-N at evaluation (1 = the training sampler)
     chunk_iters: int = 1000  # vector steps per jitted chunk (host sync between chunks)
-    checkpoint_every: int = 125_000  # transitions; 0 = only at the end / on a signal
+    checkpoint_every: int = 125_000  # post-warm-up transitions; 0 = at the end / on a signal
     keep_checkpoints: int = 3
 
     def __post_init__(self) -> None:

@@ -6,6 +6,7 @@ the twin evaluation (and every Langevin gradient through it) is one batched comp
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import flax.linen as nn
@@ -25,11 +26,32 @@ _ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 
 
 def sinusoidal_encoding(level: jax.Array, dim: int) -> jax.Array:
-    """Transformer-style sin/cos features of an integer level index (shape [..., dim])."""
+    """Sin/cos features of an integer level index, shape [..., dim], as the reference builds
+    them: frequencies 10000^(-j/half) for j = 0..half-1, the vector scaled by 1/sqrt(dim)."""
     half = dim // 2
-    freqs = jnp.exp(-jnp.log(10_000.0) * jnp.arange(half, dtype=jnp.float32) / max(half - 1, 1))
+    freqs = jnp.exp(-jnp.log(10_000.0) * jnp.arange(half, dtype=jnp.float32) / half)
     angles = jnp.asarray(level, jnp.float32)[..., None] * freqs
-    return jnp.concatenate([jnp.sin(angles), jnp.cos(angles)], axis=-1)
+    return jnp.concatenate([jnp.sin(angles), jnp.cos(angles)], axis=-1) / math.sqrt(dim)
+
+
+def _truncated_normal_std(bound: float = 2.0) -> float:
+    """Standard deviation of a unit normal truncated to [-bound, bound]."""
+    mass = math.erf(bound / math.sqrt(2.0))
+    density = math.exp(-0.5 * bound**2) / math.sqrt(2.0 * math.pi)
+    return math.sqrt(1.0 - 2.0 * bound * density / mass)
+
+
+# The reference's linear layers: N(0, 1/fan_in) truncated at 2 stddev and NOT rescaled after
+# the cut. flax's variance_scaling rescales for the cut, so its scale is set to the truncated
+# variance (~0.774): the draws are then exactly truncated_normal(-2, 2) / sqrt(fan_in).
+kernel_init = nn.initializers.variance_scaling(
+    _truncated_normal_std() ** 2, "fan_in", "truncated_normal"
+)
+
+
+def dense(features: int, name: str) -> nn.Dense:
+    """A linear layer with the reference's initialisation (weights above, zero biases)."""
+    return nn.Dense(features, kernel_init=kernel_init, bias_init=nn.initializers.zeros, name=name)
 
 
 class QNetwork(nn.Module):
@@ -51,13 +73,13 @@ class QNetwork(nn.Module):
         if self.conditioned:
             level = jnp.broadcast_to(level, action.shape[:-1])
             emb = sinusoidal_encoding(level, self.level_embed_dim)
-            emb = nn.Dense(self.level_hidden_dim, name="level_in")(emb)
-            emb = nn.Dense(self.level_embed_dim, name="level_out")(act(emb))
+            emb = dense(self.level_hidden_dim, "level_in")(emb)
+            emb = dense(self.level_embed_dim, "level_out")(act(emb))
             parts.append(emb)
         x = jnp.concatenate(parts, axis=-1)
         for i, h in enumerate(self.hidden_sizes):
-            x = act(nn.Dense(h, name=f"hidden_{i}")(x))
-        return nn.Dense(1, name="out")(x)[..., 0]
+            x = act(dense(h, f"hidden_{i}")(x))
+        return dense(1, "out")(x)[..., 0]
 
 
 class EnsembleQ(nn.Module):

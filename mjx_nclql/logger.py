@@ -81,13 +81,14 @@ class MetricsLogger:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        steps = np.array([r["env_steps"] for r in evals])
+        # The paper's x-axis: transitions after warm-up (older runs logged env_steps only).
+        steps = np.array([r.get("post_warmup_steps", r["env_steps"]) for r in evals])
         per_seed = np.array([r["eval_return_mean"] for r in evals], dtype=float)
         fig, ax = plt.subplots(figsize=(6, 4))
         for s in range(per_seed.shape[1]):
             ax.plot(steps, per_seed[:, s], alpha=0.35, lw=1)
         ax.plot(steps, per_seed.mean(1), color="k", lw=2, label="mean over seeds")
-        ax.set_xlabel("environment steps (per seed)")
+        ax.set_xlabel("environment steps after warm-up (per seed)")
         ax.set_ylabel("evaluation return")
         ax.set_title(title)
         ax.legend(loc="best")

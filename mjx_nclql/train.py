@@ -202,15 +202,17 @@ def run(
     distributed.barrier("run_dir checked")  # before process 0 writes into it
     os.makedirs(run_dir, exist_ok=True)
 
-    per_chunk = cfg.train.num_envs * sched.chunk_iters
-    total_steps = sched.total_chunks * per_chunk
+    per_chunk = sched.steps_per_chunk
+    total_steps = sched.env_steps(sched.total_chunks)
     kind = devices[0].device_kind
     hosts = f" on {jax.process_count()} hosts" if jax.process_count() > 1 else ""
     say(
         f"mjx_nclql | {cfg.algo.variant} on {env.name} | device {kind} x{len(devices)} "
         f"({jax.default_backend()}){hosts} | num_envs {cfg.train.num_envs} | seeds {cfg.num_seeds} | "
         f"replay {_gib(need)} ({cfg.train.buffer_size:,} x {cfg.num_seeds}) | "
-        f"{total_steps:,} steps/seed in {sched.total_chunks} chunks of {per_chunk:,} | {run_dir}",
+        f"{sched.env_steps(sched.warmup_chunks):,} warm-up + "
+        f"{sched.post_warmup_steps(sched.total_chunks):,} steps/seed in {sched.total_chunks} chunks "
+        f"of {per_chunk:,} | {run_dir}",
         flush=True,
     )
 
@@ -247,7 +249,7 @@ def run(
     try:
         with _StopFlag() as stop:
             while chunk < sched.total_chunks:
-                warm = chunk < sched.warmup_chunks
+                warm = sched.is_warmup(chunk)
                 t = time.time()
                 ts, summary = (trainer.warmup_chunk if warm else trainer.train_chunk)(ts)
                 summary, updates = distributed.to_host((summary, ts.agent.updates))
@@ -257,9 +259,10 @@ def run(
                 if on_chunk is not None:  # e.g. a test's signal arriving mid-bookkeeping
                     on_chunk(chunk)
                 steps_done += per_chunk
-                env_steps = chunk * per_chunk
+                env_steps = sched.env_steps(chunk)
+                steps = {"env_steps": env_steps, "post_warmup_steps": sched.post_warmup_steps(chunk)}
                 record: dict[str, Any] = {
-                    "kind": "train", "chunk": chunk, "env_steps": env_steps, "updates": updates,
+                    "kind": "train", "chunk": chunk, **steps, "updates": updates,
                     "phase": "warmup" if warm else "train", "wall_time": time.time() - t0,
                     "chunk_seconds": elapsed, "steps_per_s": per_chunk * cfg.num_seeds / elapsed,
                 }
@@ -281,17 +284,17 @@ def run(
                         f"last good checkpoint ({ckpt.steps()[-1:] or 'none'}) is kept in {ckpt.directory}"
                     )
                 last = chunk == sched.total_chunks
-                if not warm and (chunk % sched.eval_every_chunks == 0 or last):
+                if sched.eval_due(chunk):
                     ekeys = distributed.shard_like_seeds(
                         jax.vmap(jax.random.fold_in, in_axes=(0, None))(eval_base, chunk), sharding)
                     returns = np.asarray(distributed.to_host(trainer.evaluate(ts.agent.params, ekeys)))
-                    logger.log({"kind": "eval", "chunk": chunk, "env_steps": env_steps,
+                    logger.log({"kind": "eval", "chunk": chunk, **steps,
                                 "updates": updates, "wall_time": time.time() - t0,
                                 "eval_return_mean": returns.mean(1),
                                 "eval_return_std": returns.std(1)})
                     logger.plot_curve(f"{cfg.algo.variant} on {env.name}")
                     last_eval = f"{returns.mean():.1f}"
-                due = sched.checkpoint_every_chunks and chunk % sched.checkpoint_every_chunks == 0
+                due = sched.checkpoint_due(chunk)
                 signalled = distributed.any_process(stop.signal is not None)  # all hosts agree
                 interrupted = signalled or (
                     max_chunks is not None and chunk - start_chunk >= max_chunks

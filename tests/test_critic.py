@@ -44,9 +44,38 @@ class TwinCriticTest(chex.TestCase):
 def test_sinusoidal_encoding_distinguishes_levels() -> None:
     enc = np.asarray(sinusoidal_encoding(jnp.arange(10), 16))
     assert enc.shape == (10, 16)
-    np.testing.assert_allclose(enc[0], [0.0] * 8 + [1.0] * 8, atol=1e-7)
     dists = np.linalg.norm(enc[:, None] - enc[None], axis=-1) + np.eye(10)
-    assert dists.min() > 0.1
+    assert dists.min() > 0.02
+
+
+def test_level_encoding_is_the_reference_formula() -> None:
+    """sin/cos of l * 10000^(-j/8), j = 0..7, the vector scaled by 1/sqrt(16)."""
+    levels = np.arange(10)
+    j = np.arange(8)
+    angles = levels[:, None] * 10_000.0 ** (-j / 8)
+    expected = np.concatenate([np.sin(angles), np.cos(angles)], axis=-1) / 4.0
+    np.testing.assert_allclose(sinusoidal_encoding(jnp.arange(10), 16), expected, atol=2e-6)
+    # Level 0: zeros then 1/sqrt(dim); each vector has norm sqrt(8)/4 (sin^2 + cos^2 = 1).
+    np.testing.assert_allclose(np.linalg.norm(expected, axis=-1), np.sqrt(8) / 4, rtol=1e-6)
+
+
+def test_init_is_truncated_normal_not_rescaled_with_zero_biases() -> None:
+    """Weights ~ N(0, 1/fan_in) cut at 2 stddev, not rescaled: realised std ~0.8796/sqrt(fan_in),
+    no |w| beyond 2/sqrt(fan_in); all biases zero (the reference framework's defaults)."""
+    net = make_critic(CriticConfig(), conditioned=True)
+    obs, act = jnp.zeros((1, 17)), jnp.zeros((1, 6))
+    params = net.init(jax.random.key(0), obs, act, jnp.zeros((), jnp.int32))["params"]["critics"]
+    fan_in = {"hidden_0": 17 + 6 + 16, "hidden_1": 256, "hidden_2": 256, "level_in": 16,
+              "level_out": 32, "out": 256}
+    for name, n in fan_in.items():
+        w = np.asarray(params[name]["kernel"], np.float64)
+        assert w.shape[1] == n, name
+        assert np.abs(w).max() <= 2.0 / np.sqrt(n) + 1e-7, name
+        np.testing.assert_array_equal(params[name]["bias"], 0.0)
+    # 2 x 256 x 256 draws: the realised std is 0.8796/16 to well within 1%.
+    w = np.asarray(params["hidden_1"]["kernel"], np.float64)
+    assert abs(w.std() * 16 - 0.87963) < 0.006, w.std() * 16
+    assert np.abs(w).max() * 16 > 1.99  # cut at 2, not below
 
 
 def test_polyak_moves_target_by_tau() -> None:

@@ -41,7 +41,9 @@ def _algo(variant: str) -> AlgoConfig:
 def _train(kind: str, variant: str, iters: int) -> tuple[Agent, Trainer, object]:
     env = ProbeEnv(kind, action_size=1, episode_length=5)
     algo = _algo(variant)
-    cfg = TrainConfig(num_envs=16, total_steps=16 * iters, warmup_steps=512, buffer_size=32_000,
+    # `iters` vector steps in all: one warm-up chunk of 100, the rest training.
+    cfg = TrainConfig(num_envs=16, total_steps=16 * (iters - 100), warmup_steps=512,
+                      buffer_size=32_000,
                       chunk_iters=100, eval_episodes=16)
     agent = Agent(algo, env.observation_size, env.action_size)
     trainer = Trainer(env, agent, cfg, algo.batch_size)
@@ -126,7 +128,7 @@ def test_short_training_on_hopper_beats_a_random_policy() -> None:
 
     env = envs.make("hopper", episode_length=200)
     algo = AlgoConfig(critic=CriticConfig(hidden_sizes=(64, 64)), batch_size=128, lr=1e-3)
-    cfg = TrainConfig(num_envs=16, total_steps=16 * 2000, warmup_steps=2048, buffer_size=50_000,
+    cfg = TrainConfig(num_envs=16, total_steps=16 * 1800, warmup_steps=2048, buffer_size=50_000,
                       chunk_iters=100)
     agent = Agent(algo, env.observation_size, env.action_size)
     trainer = Trainer(env, agent, cfg, algo.batch_size)

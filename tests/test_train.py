@@ -43,7 +43,7 @@ def probe_config(run_dir: str, **changes) -> RunConfig:
             sampler=SamplerConfig(num_levels=3, steps_per_level=1, sigma_max=0.3, sigma_min=0.03),
             critic=CriticConfig(hidden_sizes=(32, 32)), batch_size=32, lr=1e-3,
         ),
-        train=TrainConfig(num_envs=4, total_steps=320, warmup_steps=80, buffer_size=1000,
+        train=TrainConfig(num_envs=4, total_steps=240, warmup_steps=80, buffer_size=1000,
                           eval_every=80, eval_episodes=3, chunk_iters=10, checkpoint_every=80,
                           keep_checkpoints=3),
         log=LogConfig(wandb_mode="disabled", progress=False, plot=False),
@@ -101,6 +101,21 @@ def test_every_cli_combination_composes(env: str, algo: str, preset: str) -> Non
         assert (t.eval_every, t.eval_episodes, cfg.algo.batch_size) == (125_000, 20, 256)
 
 
+def test_paper_protocol_counts_warmup_outside_the_budget() -> None:
+    """The reference: 30k uniform transitions, then 5e6 transitions = exactly 1e6 updates, with
+    an evaluation every 125k post-warm-up transitions (40 in all)."""
+    from mjx_nclql.trainer import make_schedule
+
+    cfg = TrainConfig()  # the paper preset's values are the defaults
+    sched = make_schedule(cfg, AlgoConfig().batch_size)
+    assert sched.env_steps(sched.warmup_chunks) == 30_000
+    assert sched.post_warmup_steps(sched.total_chunks) == 5_000_000
+    assert sched.train_chunks * sched.chunk_iters * cfg.updates_per_step == 1_000_000
+    evals = [sched.post_warmup_steps(c) for c in range(sched.total_chunks + 1) if sched.eval_due(c)]
+    assert evals == [125_000 * k for k in range(1, 41)]
+    assert not any(sched.eval_due(c) for c in range(sched.warmup_chunks + 1))
+
+
 def test_task_options_override_and_reach_the_env() -> None:
     from hydra import compose, initialize_config_dir
 
@@ -150,7 +165,7 @@ def test_cli_run_writes_every_output(tmp_path) -> None:
     bar, the resolved config, metrics, the learning-curve PNG, checkpoints, offline wandb."""
     run_dir = tmp_path / "cli"
     overrides = [
-        "preset=smoke", "env.name=probe_two_step", "train.num_envs=4", "train.total_steps=240",
+        "preset=smoke", "env.name=probe_two_step", "train.num_envs=4", "train.total_steps=160",
         "train.warmup_steps=80", "train.chunk_iters=10", "train.eval_every=80",
         "train.eval_episodes=2", "train.checkpoint_every=80", "algo.batch_size=32",
         "algo.critic.hidden_sizes=[16,16]", "algo.sampler.num_levels=3",
@@ -165,11 +180,12 @@ def test_cli_run_writes_every_output(tmp_path) -> None:
         assert needle in first, first
     assert "eval=" in proc.stdout and "updates=" in proc.stdout  # the progress bar's postfix
     cfg = load_run_config(str(run_dir))
-    assert cfg.train.total_steps == 240 and cfg.algo.critic.hidden_sizes == (16, 16)
+    assert cfg.train.total_steps == 160 and cfg.algo.critic.hidden_sizes == (16, 16)
     records = _records(str(run_dir))
     train = [r for r in records if r["kind"] == "train"]
     evals = [r for r in records if r["kind"] == "eval"]
     assert len(train) == 6 and [r["env_steps"] for r in evals] == [160, 240]
+    assert [r["post_warmup_steps"] for r in evals] == [80, 160]
     for key in ("env_steps", "updates", "wall_time", "steps_per_s", "train_return", "td_loss",
                 "nc_loss", "q_mean", "grad_a_norm", "next_action_std", "nan_resets"):
         assert key in train[-1], key
@@ -218,6 +234,8 @@ def test_run_writes_outputs_and_traces_each_function_once(reference) -> None:
     evals = [r for r in records if r["kind"] == "eval"]
     assert [r["env_steps"] for r in train] == [40 * i for i in range(1, 9)]
     assert [r["env_steps"] for r in evals] == [160, 240, 320]
+    # Warm-up (2 chunks) is outside the 240-transition budget, as in the reference program.
+    assert [r["post_warmup_steps"] for r in train] == [0, 0] + [40 * i for i in range(1, 7)]
     assert all(len(r["eval_return_mean"]) == 2 for r in evals)
     # 6 training chunks x 10 vector steps x 1 update.
     assert train[-1]["updates"] == 60 and train[1]["updates"] == 0
