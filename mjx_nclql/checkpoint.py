@@ -30,16 +30,45 @@ def _abstract(tree: Any) -> Any:
     return jax.tree.map(ocp.utils.to_shape_dtype_struct, tree)
 
 
+def _key_name(entry: Any) -> str:
+    for attr in ("name", "key", "idx"):  # GetAttrKey, DictKey, SequenceKey
+        if hasattr(entry, attr):
+            return str(getattr(entry, attr))
+    return str(entry)
+
+
+def leaf_paths(tree: Any) -> list[tuple[str, Any]]:
+    """(dotted tree path, leaf) pairs, e.g. `agent.params.critics.hidden_0.kernel`."""
+    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return [(".".join(_key_name(k) for k in path), x) for path, x in flat]
+
+
 def _pack(tree: Any) -> dict[str, Any]:
-    """Leaves by flat index, without the zero-size ones (orbax refuses to store those)."""
+    """Leaves keyed by their tree path, without the zero-size ones (orbax refuses to store
+    those). Keys by path, not position: a reordered or renamed field fails loudly on restore
+    instead of landing in another field."""
+    return {k: x for k, x in leaf_paths(tree) if x.size}
+
+
+def _pack_legacy(tree: Any) -> dict[str, Any]:
+    """Checkpoints written before path keys: leaves by flat index."""
     return {f"{i:05d}": x for i, x in enumerate(jax.tree.leaves(tree)) if x.size}
 
 
-def _unpack(payload: dict[str, Any], like: Any) -> Any:
+def _unpack(payload: dict[str, Any], like: Any, legacy: bool = False) -> Any:
     leaves, treedef = jax.tree.flatten(like)
-    if set(payload) != set(_pack(like)):
-        raise CheckpointError("checkpoint structure does not match this run")
-    return treedef.unflatten([payload.get(f"{i:05d}", x) for i, x in enumerate(leaves)])
+    keys = [f"{i:05d}" for i in range(len(leaves))] if legacy else [k for k, _ in leaf_paths(like)]
+    return treedef.unflatten([payload.get(k, x) for k, x in zip(keys, leaves, strict=True)])
+
+
+def _check_keys(stored: set[str], expected: set[str], where: str) -> None:
+    if stored != expected:
+        missing, extra = sorted(expected - stored), sorted(stored - expected)
+        raise CheckpointError(
+            f"{where} does not match this run's state: missing {missing[:6]}"
+            f"{' ...' if len(missing) > 6 else ''}, unexpected {extra[:6]}"
+            f"{' ...' if len(extra) > 6 else ''}"
+        )
 
 
 class Checkpointer:
@@ -50,6 +79,8 @@ class Checkpointer:
             options=ocp.CheckpointManagerOptions(
                 max_to_keep=keep, enable_async_checkpointing=False, create=True
             ),
+            item_handlers={"state": ocp.StandardCheckpointHandler(),
+                           "policy": ocp.StandardCheckpointHandler()},
         )
 
     def steps(self) -> list[int]:
@@ -67,18 +98,20 @@ class Checkpointer:
         )
         self._manager.wait_until_finished()
 
-    def _restore_item(self, item: str, like: Any) -> tuple[int, Any]:
-        abstract = _abstract(_pack(like))
+    def _restore_item(self, item: str, like: Any, only: int | None = None) -> tuple[int, Any]:
+        """Newest readable checkpoint's `item` (older ones are tried past a damaged one), or
+        exactly checkpoint `only`."""
         steps = self.steps()
         if not steps:
             raise CheckpointError(f"no checkpoint found in {self.directory}")
+        if only is not None and only not in steps:
+            raise CheckpointError(f"no checkpoint {only} in {self.directory}; it holds {steps}")
         errors = []
-        for step in reversed(steps):
+        for step in [only] if only is not None else reversed(steps):
             try:
-                restored = self._manager.restore(
-                    step, args=ocp.args.Composite(**{item: ocp.args.StandardRestore(abstract)})
-                )
-                result = _unpack(dict(restored[item]), like)
+                result = self._read(step, item, like)
+            except CheckpointError:
+                raise  # readable, but another structure: never fall back silently
             except Exception as err:  # noqa: BLE001 - any read failure means: try an older one
                 msg = f"checkpoint {step} in {self.directory} is unreadable ({type(err).__name__}: {err})"
                 log.warning(msg)
@@ -88,6 +121,20 @@ class Checkpointer:
                 self._set_aside([s for s in steps if s > step])
             return step, result
         raise CheckpointError("no readable checkpoint:\n  " + "\n  ".join(errors))
+
+    def _read(self, step: int, item: str, like: Any) -> Any:
+        """Checkpoint `step`'s `item` restored into the structure of `like`, after checking
+        that it holds exactly the leaves `like` has (by tree path)."""
+        stored = set(self._manager.item_metadata(step)[item].keys())
+        if not stored:
+            raise RuntimeError("no leaf metadata")  # damaged: the caller tries an older one
+        legacy = bool(stored) and all(k.isdigit() for k in stored)
+        payload = (_pack_legacy if legacy else _pack)(like)
+        _check_keys(stored, set(payload), f"checkpoint {step} ({item}) in {self.directory}")
+        restored = self._manager.restore(
+            step, args=ocp.args.Composite(**{item: ocp.args.StandardRestore(_abstract(payload))})
+        )
+        return _unpack(dict(restored[item]), like, legacy=legacy)
 
     def _set_aside(self, steps: list[int]) -> None:
         """Move unreadable checkpoints out of the way (kept for inspection, not deleted) so
@@ -108,8 +155,9 @@ class Checkpointer:
         """Newest readable (step, state); older ones are tried if the newest is damaged."""
         return self._restore_item("state", like_state)
 
-    def restore_policy(self, like_params: Any) -> tuple[int, Any]:
-        return self._restore_item("policy", like_params)
+    def restore_policy(self, like_params: Any, step: int | None = None) -> tuple[int, Any]:
+        """(step, online critic parameters) of checkpoint `step`, or of the newest readable."""
+        return self._restore_item("policy", like_params, step)
 
     def close(self) -> None:
         self._manager.close()

@@ -46,13 +46,14 @@ class Policy:
         return make_env(self.config)
 
 
-def load(run_dir: str, seed_index: int = 0, num_particles: int | None = None) -> Policy:
-    """Policy of seed `seed_index` from the newest readable checkpoint of `run_dir`."""
+def restore_params(
+    run_dir: str, step: int | None = None, num_particles: int | None = None
+) -> tuple[RunConfig, Agent, int, Any]:
+    """(config, agent, checkpoint step, critic parameters with a leading seed axis) of a run;
+    `step=None` takes the newest readable checkpoint."""
     from mjx_nclql.train import load_run_config, make_env
 
     cfg = load_run_config(run_dir)
-    if not 0 <= seed_index < cfg.num_seeds:
-        raise ValueError(f"seed_index must be in [0, {cfg.num_seeds}), got {seed_index}")
     env = make_env(cfg)
     algo = cfg.algo
     if num_particles is not None:
@@ -60,15 +61,27 @@ def load(run_dir: str, seed_index: int = 0, num_particles: int | None = None) ->
             algo, sampler=dataclasses.replace(algo.sampler, num_particles=num_particles)
         )
     agent = Agent(algo, env.observation_size, env.action_size)
-    one = agent.init(jax.random.PRNGKey(0)).params
+    one = jax.eval_shape(agent.init, jax.random.PRNGKey(0)).params
     like = jax.tree.map(lambda x: jnp.zeros((cfg.num_seeds, *x.shape), x.dtype), one)
     ckpt_dir = os.path.join(run_dir, "checkpoints")
     if not os.path.isdir(ckpt_dir):
         raise CheckpointError(f"{ckpt_dir} does not exist: the run saved no checkpoint")
     ckpt = Checkpointer(ckpt_dir)
     try:
-        step, params = ckpt.restore_policy(like)
+        step, params = ckpt.restore_policy(like, step)
     finally:
         ckpt.close()
+    return cfg, agent, step, params
+
+
+def load(run_dir: str, seed_index: int = 0, num_particles: int | None = None,
+         step: int | None = None) -> Policy:
+    """Policy of seed `seed_index` from checkpoint `step` (default: the newest readable)."""
+    from mjx_nclql.train import load_run_config
+
+    num_seeds = load_run_config(run_dir).num_seeds
+    if not 0 <= seed_index < num_seeds:
+        raise ValueError(f"seed_index must be in [0, {num_seeds}), got {seed_index}")
+    cfg, agent, step, params = restore_params(run_dir, step, num_particles)
     params = jax.tree.map(lambda x: x[seed_index], params)
     return Policy(agent=agent, params=params, config=cfg, step=step, act=jax.jit(agent.act))

@@ -115,7 +115,7 @@ def _resolve_run_dir(cfg: RunConfig) -> str:
 def load_run_config(run_dir: str) -> RunConfig:
     path = os.path.join(run_dir, "config.yaml")
     if not os.path.isfile(path):
-        raise ConfigError(f"resume: {path} not found; is {run_dir!r} a run directory?")
+        raise ConfigError(f"{path} not found; is {run_dir!r} a run directory?")
     with open(path) as f:
         return from_dict(RunConfig, yaml.safe_load(f))
 
@@ -287,11 +287,13 @@ def run(
                 if sched.eval_due(chunk):
                     ekeys = distributed.shard_like_seeds(
                         jax.vmap(jax.random.fold_in, in_axes=(0, None))(eval_base, chunk), sharding)
-                    returns = np.asarray(distributed.to_host(trainer.evaluate(ts.agent.params, ekeys)))
+                    stats = distributed.to_host(trainer.evaluate(ts.agent.params, ekeys))
+                    returns = np.asarray(stats.returns)
                     logger.log({"kind": "eval", "chunk": chunk, **steps,
                                 "updates": updates, "wall_time": time.time() - t0,
                                 "eval_return_mean": returns.mean(1),
-                                "eval_return_std": returns.std(1)})
+                                "eval_return_std": returns.std(1),
+                                "eval_length_mean": np.asarray(stats.lengths).mean(1)})
                     logger.plot_curve(f"{cfg.algo.variant} on {env.name}")
                     last_eval = f"{returns.mean():.1f}"
                 due = sched.checkpoint_due(chunk)

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 from envs.vector import VecEnv, VecState
 from mjx_nclql.agent import Agent, AgentState, Batch
 from mjx_nclql.config import TrainConfig
+from mjx_nclql.rollout import EpisodeStats, run_episodes
 
 
 @flax.struct.dataclass
@@ -210,33 +211,16 @@ class Trainer:
         )
         return ts, summary
 
-    def _evaluate(self, params: Any, key: jax.Array) -> jax.Array:
-        """Returns of `eval_episodes` full episodes with the stochastic sampler, [K]."""
+    def _evaluate(self, params: Any, key: jax.Array) -> EpisodeStats:
+        """`eval_episodes` full episodes with the stochastic sampler: returns, lengths [K]."""
         self.trace_counts["evaluate"] += 1
-        k = self.cfg.eval_episodes
-        env = self.env
         agent = self.agent
         if self.cfg.eval_particles != agent.cfg.sampler.num_particles:
             sampler = dataclasses.replace(
                 agent.cfg.sampler, num_particles=self.cfg.eval_particles
             )
             agent = dataclasses.replace(agent, cfg=dataclasses.replace(agent.cfg, sampler=sampler))
-        reset_key, key = jax.random.split(key)
-        state = jax.vmap(env.reset)(jax.random.split(reset_key, k))
-
-        def step(carry: tuple, step_key: jax.Array) -> tuple[tuple, None]:
-            state, ret, alive = carry
-            actions = agent.act(params, state.obs.astype(jnp.float32), step_key)
-            state = jax.vmap(env.step)(state, actions)
-            ret = ret + alive * state.reward
-            done = jnp.maximum(state.terminated, state.truncated)
-            return (state, ret, alive * (1.0 - done)), None
-
-        init = (state, jnp.zeros((k,), state.reward.dtype), jnp.ones((k,), state.reward.dtype))
-        (_, returns, _), _ = jax.lax.scan(
-            step, init, jax.random.split(key, env.episode_length)
-        )
-        return returns
+        return run_episodes(self.env, agent.act, params, key, self.cfg.eval_episodes)
 
     # ------------------------------------------------------------------ conveniences
     def seed_keys(self, seed: int, num_seeds: int) -> jax.Array:

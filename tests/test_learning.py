@@ -111,7 +111,7 @@ def test_truncated_chain_bootstraps_over_time_limits() -> None:
     print(f"truncated chain: Q in [{q.min():.3f}, {q.max():.3f}], Q* = 2.0")
     np.testing.assert_allclose(q, C / (1 - GAMMA), atol=0.1)
     # Episode statistics: every evaluation episode lasts the 5-step limit with return 5.
-    returns = np.asarray(trainer.evaluate(ts.agent.params, trainer.seed_keys(11, 2)))
+    returns = np.asarray(trainer.evaluate(ts.agent.params, trainer.seed_keys(11, 2)).returns)
     np.testing.assert_allclose(returns, 5.0)
 
 

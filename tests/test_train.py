@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import json
 import os
 import signal
@@ -16,51 +15,21 @@ import textwrap
 import jax
 import numpy as np
 import pytest
+from train_fixtures import probe_config
 
 import mjx_nclql
 from mjx_nclql.checkpoint import Checkpointer, CheckpointError
 from mjx_nclql.config import (
     AlgoConfig,
     ConfigError,
-    CriticConfig,
     EnvConfig,
-    LogConfig,
     RunConfig,
-    SamplerConfig,
     TrainConfig,
     from_dict,
 )
 from mjx_nclql.train import CONFIG_DIR, NonFiniteError, config_from_hydra, load_run_config, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def probe_config(run_dir: str, **changes) -> RunConfig:
-    """8 chunks of 10 vector steps on the two-step probe; 2 of them warm-up."""
-    cfg = RunConfig(
-        env=EnvConfig(name="probe_two_step"),
-        algo=AlgoConfig(
-            sampler=SamplerConfig(num_levels=3, steps_per_level=1, sigma_max=0.3, sigma_min=0.03),
-            critic=CriticConfig(hidden_sizes=(32, 32)), batch_size=32, lr=1e-3,
-        ),
-        train=TrainConfig(num_envs=4, total_steps=240, warmup_steps=80, buffer_size=1000,
-                          eval_every=80, eval_episodes=3, chunk_iters=10, checkpoint_every=80,
-                          keep_checkpoints=3),
-        log=LogConfig(wandb_mode="disabled", progress=False, plot=False),
-        num_seeds=2,
-        run_dir=run_dir,
-    )
-    return dataclasses.replace(cfg, **changes)
-
-
-@functools.cache
-def _reference(tmp: str):
-    return run(probe_config(os.path.join(tmp, "reference")))
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    return _reference(str(tmp_path_factory.mktemp("train")))
 
 
 def _records(run_dir: str) -> list[dict]:

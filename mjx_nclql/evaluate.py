@@ -1,0 +1,335 @@
+"""`python -m mjx_nclql.evaluate RUN_DIR`: a run's policy on its MJX task and in Gymnasium.
+
+The same policy (the run's sampler and a checkpoint's critic parameters, per seed) plays full
+episodes on two simulators: the MJX task training used (float32, as trained) and Gymnasium's
+own task (`Hopper-v4`, ... on MuJoCo C, float64), the simulator published returns come from.
+Results are printed and written to `RUN_DIR/eval.json`; nothing else in the run is touched.
+
+    python -m mjx_nclql.evaluate runs/hopper-nclql-s0              # newest checkpoint
+    python -m mjx_nclql.evaluate runs/hopper-nclql-s0 --all        # every kept checkpoint
+    python -m mjx_nclql.evaluate runs/hopper-nclql-s0 --step 206 --episodes 50 --seeds 0,2
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import math
+import os
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+SIMULATORS = ("mjx", "gymnasium")
+EVAL_FILE = "eval.json"
+
+
+class EvaluationError(RuntimeError):
+    """Bad input: no such run, no readable checkpoint, a seed or simulator that does not exist."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """Return statistics of n episodes on one simulator."""
+
+    n: int
+    return_mean: float
+    return_std: float
+    return_stderr: float
+    length_mean: float
+    nonfinite: int  # episodes whose physics went non-finite
+
+    @classmethod
+    def of(cls, returns: np.ndarray, lengths: np.ndarray, nonfinite: np.ndarray) -> Summary:
+        r = np.asarray(returns, np.float64)
+        std = float(r.std(ddof=1)) if r.size > 1 else 0.0
+        return cls(n=int(r.size), return_mean=float(r.mean()), return_std=std,
+                   return_stderr=std / math.sqrt(r.size), length_mean=float(np.mean(lengths)),
+                   nonfinite=int(np.sum(nonfinite)))
+
+
+def difference(gym: Summary, mjx: Summary) -> dict[str, float]:
+    """Gymnasium minus MJX mean return, with the standard error of the difference (independent
+    episodes) and the difference in units of it."""
+    se = math.hypot(gym.return_stderr, mjx.return_stderr)
+    diff = gym.return_mean - mjx.return_mean
+    return {"mean": diff, "stderr": se, "z": diff / se if se > 0 else 0.0}
+
+
+# ---------------------------------------------------------------------------- the two simulators
+
+
+def mjx_episodes(env: Any, agent: Any, params: Any, key: Any, episodes: int) -> list[Summary]:
+    """Episodes on the run's MJX task for every seed of `params` (leading seed axis), one
+    compiled program for all seeds."""
+    import jax
+
+    from mjx_nclql.rollout import run_episodes
+
+    fn = jax.jit(jax.vmap(lambda p, k: run_episodes(env, agent.act, p, k, episodes)))
+    num_seeds = jax.tree.leaves(params)[0].shape[0]
+    stats = jax.device_get(fn(params, jax.random.split(key, num_seeds)))
+    return [Summary.of(stats.returns[i], stats.lengths[i], stats.nonfinite[i])
+            for i in range(num_seeds)]
+
+
+def gymnasium_factory(env_cfg: Any) -> tuple[str, dict[str, Any], list[str]]:
+    """(Gymnasium id, constructor kwargs, options Gymnasium's task does not have) for the run's
+    task. The Gymnasium v4 constructor arguments pass through; `episode_length` becomes the
+    time limit; MJX physics options have no Gymnasium counterpart (reported, not applied)."""
+    import envs
+    from envs.base import COMMON_OPTIONS
+    from envs.registry import resolve
+
+    try:
+        name = resolve(env_cfg.name)
+    except ValueError as err:
+        raise EvaluationError(
+            f"Gymnasium has no counterpart of env {env_cfg.name!r}; evaluate it with "
+            "--simulator mjx"
+        ) from err
+    task = envs.make(name, **env_cfg.options)
+    kwargs = {k: v for k, v in env_cfg.options.items() if k not in COMMON_OPTIONS}
+    kwargs["max_episode_steps"] = task.episode_length
+    physics = sorted(k for k in env_cfg.options if k in COMMON_OPTIONS and k != "episode_length")
+    return task.gym_id, kwargs, physics
+
+
+def gymnasium_episodes(gym_id: str, kwargs: dict[str, Any], act: Any, params: Any, key: Any,
+                       episodes: int, reset_seed: int) -> Summary:
+    """`episodes` Gymnasium episodes stepped in lockstep: one batched (jitted) policy call per
+    step for all of them; episode i is reset with seed `reset_seed + i`. Actions in [-1, 1]
+    are mapped affinely onto the action space, as the MJX task does."""
+    import gymnasium as gym
+    import jax
+    import jax.numpy as jnp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # v4 tasks are deprecated upstream, still the benchmark
+        pool = [gym.make(gym_id, **kwargs) for _ in range(episodes)]
+    low, high = pool[0].action_space.low, pool[0].action_space.high
+    obs = np.stack([e.reset(seed=reset_seed + i)[0] for i, e in enumerate(pool)])
+    returns, lengths = np.zeros(episodes), np.zeros(episodes, np.int64)
+    bad = np.zeros(episodes, bool)
+    alive = np.ones(episodes, bool)
+    t = 0
+    while alive.any():
+        a = np.asarray(act(params, jnp.asarray(obs, jnp.float32), jax.random.fold_in(key, t)),
+                       np.float64)
+        ctrl = low + (a + 1.0) * 0.5 * (high - low)
+        for i in np.flatnonzero(alive):
+            o, r, terminated, truncated, _ = pool[i].step(ctrl[i])
+            returns[i] += r
+            lengths[i] += 1
+            if not np.all(np.isfinite(o)):
+                bad[i], terminated = True, True
+            obs[i] = np.nan_to_num(o)
+            alive[i] = not (terminated or truncated)
+        t += 1
+    for e in pool:
+        e.close()
+    return Summary.of(returns, lengths, bad)
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+def _check_run(run_dir: str) -> tuple[Any, list[int]]:
+    from mjx_nclql.checkpoint import Checkpointer
+    from mjx_nclql.config import ConfigError
+    from mjx_nclql.train import load_run_config
+
+    if not os.path.isdir(run_dir):
+        raise EvaluationError(f"no such run directory: {run_dir}")
+    try:
+        cfg = load_run_config(run_dir)
+    except (ConfigError, OSError, ValueError) as err:
+        raise EvaluationError(f"{run_dir} is not a readable run: {err}") from err
+    ckpt_dir = os.path.join(run_dir, "checkpoints")
+    if not os.path.isdir(ckpt_dir):
+        raise EvaluationError(f"{run_dir} has no checkpoints/ directory: nothing to evaluate")
+    ckpt = Checkpointer(ckpt_dir)
+    try:
+        steps = ckpt.steps()
+    finally:
+        ckpt.close()
+    if not steps:
+        raise EvaluationError(f"no checkpoint in {ckpt_dir}")
+    return cfg, steps
+
+
+def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int = 20,
+                 seeds: list[int] | None = None, simulators: tuple[str, ...] = SIMULATORS,
+                 key: int = 0, num_particles: int | None = None,
+                 echo: Any = print) -> dict[str, Any]:
+    """Evaluate checkpoints `steps` (default: the newest) of a run; returns the eval record
+    and merges it into RUN_DIR/eval.json (entries of the same checkpoint are replaced)."""
+    import jax
+
+    from mjx_nclql.checkpoint import CheckpointError
+    from mjx_nclql.policy import restore_params
+    from mjx_nclql.train import make_env
+    from mjx_nclql.trainer import make_schedule
+
+    run_dir = os.path.abspath(run_dir)
+    if episodes < 1:
+        raise EvaluationError(f"--episodes must be >= 1, got {episodes}")
+    unknown = sorted(set(simulators) - set(SIMULATORS))
+    if unknown or not simulators:
+        raise EvaluationError(f"unknown simulator(s) {unknown}; choose from {list(SIMULATORS)}")
+    cfg, available = _check_run(run_dir)
+    steps = steps or available[-1:]
+    missing = sorted(set(steps) - set(available))
+    if missing:
+        raise EvaluationError(f"no checkpoint {missing} in {run_dir}; available: {available}")
+    seeds = list(range(cfg.num_seeds)) if seeds is None else seeds
+    bad = [s for s in seeds if not 0 <= s < cfg.num_seeds]
+    if bad or not seeds:
+        raise EvaluationError(
+            f"seed index {bad or seeds} out of range: the run has {cfg.num_seeds} seed(s), "
+            f"indices 0..{cfg.num_seeds - 1}"
+        )
+    gym_spec = gymnasium_factory(cfg.env) if "gymnasium" in simulators else None
+    if gym_spec and gym_spec[2]:
+        echo(f"note: the run sets MJX physics option(s) {gym_spec[2]}; Gymnasium's task is "
+             "evaluated as published, without them")
+    env = make_env(cfg)
+    sched = make_schedule(cfg.train, cfg.algo.batch_size)
+    base = jax.random.PRNGKey(key)
+    entries = []
+    for step in steps:
+        try:
+            _, agent, _, params = restore_params(run_dir, step, num_particles)
+        except CheckpointError as err:
+            raise EvaluationError(str(err)) from err
+        params = jax.tree.map(lambda x: x[np.asarray(seeds)], params)
+        post = sched.post_warmup_steps(step)
+        entry: dict[str, Any] = {
+            "step": step, "env_steps": sched.env_steps(step), "post_warmup_steps": post,
+            "updates": post // cfg.train.num_envs * cfg.train.updates_per_step, "seeds": [],
+        }
+        ckey = jax.random.fold_in(base, step)
+        mjx = mjx_episodes(env, agent, params, ckey, episodes) if "mjx" in simulators else None
+        act = jax.jit(agent.act)
+        for j, s in enumerate(seeds):
+            row: dict[str, Any] = {"seed_index": s, "seed": cfg.seed + s}
+            if mjx is not None:
+                row["mjx"] = dataclasses.asdict(mjx[j])
+            if gym_spec is not None:
+                p = jax.tree.map(lambda x, j=j: x[j], params)
+                g = gymnasium_episodes(gym_spec[0], gym_spec[1], act, p,
+                                       jax.random.fold_in(ckey, 1_000 + s), episodes,
+                                       reset_seed=key * 1_000_003 + s * 10_007)
+                row["gymnasium"] = dataclasses.asdict(g)
+                if mjx is not None:
+                    row["difference"] = difference(g, mjx[j])
+            entry["seeds"].append(row)
+            echo(format_row(step, post, row))
+        entries.append(entry)
+    record = {
+        "run_dir": run_dir, "env": cfg.env.name, "variant": cfg.algo.variant,
+        "gym_id": gym_spec[0] if gym_spec else None, "episodes": episodes, "key": key,
+        "num_particles": num_particles or cfg.algo.sampler.num_particles,
+        "evaluated_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "checkpoints": entries,
+    }
+    write_eval_file(run_dir, record)
+    return record
+
+
+def format_row(step: int, post: int, row: dict[str, Any]) -> str:
+    parts = [f"checkpoint {step} ({post:,} steps after warm-up) seed {row['seed']}:"]
+    for sim in SIMULATORS:
+        if sim in row:
+            r = row[sim]
+            parts.append(f"{sim} {r['return_mean']:.1f} +- {r['return_stderr']:.1f} "
+                         f"(std {r['return_std']:.1f}, length {r['length_mean']:.0f})")
+    if "difference" in row:
+        d = row["difference"]
+        parts.append(f"| gym - mjx {d['mean']:+.1f} +- {d['stderr']:.1f} ({d['z']:+.1f} se)")
+    return "  ".join(parts)
+
+
+def write_eval_file(run_dir: str, record: dict[str, Any]) -> None:
+    """Merge into RUN_DIR/eval.json atomically: one entry per (checkpoint, episodes, key,
+    particles, simulators evaluated); a rerun replaces its own entry."""
+    path = os.path.join(run_dir, EVAL_FILE)
+    old: list[dict[str, Any]] = []
+    if os.path.exists(path):
+        with open(path) as f:
+            try:
+                old = json.load(f).get("evaluations", [])
+            except json.JSONDecodeError:
+                old = []
+    setting = {k: record[k] for k in ("episodes", "key", "num_particles")}
+    new = []
+    for entry in record["checkpoints"]:
+        new.append({**setting, "evaluated_at": record["evaluated_at"], **entry})
+
+    def ident(e: dict[str, Any]) -> tuple:
+        sims = tuple(sorted(k for k in e["seeds"][0] if k in SIMULATORS)) if e["seeds"] else ()
+        seeds = tuple(r["seed_index"] for r in e["seeds"])
+        return (e["step"], e["episodes"], e["key"], e["num_particles"], sims, seeds)
+
+    replaced = {ident(e) for e in new}
+    merged = [e for e in old if ident(e) not in replaced] + new
+    merged.sort(key=lambda e: (e["step"], e["episodes"]))
+    out = {k: record[k] for k in ("run_dir", "env", "variant", "gym_id")}
+    out["evaluations"] = merged
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(out, f, indent=1)
+    os.replace(tmp, path)
+
+
+def _parse_ints(text: str, what: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as err:
+        raise EvaluationError(f"{what} must be comma-separated integers, got {text!r}") from err
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mjx_nclql.evaluate",
+        description="Evaluate a run's checkpoint(s) on its MJX task and in Gymnasium (MuJoCo C).",
+    )
+    parser.add_argument("run_dir")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--step", type=int, help="checkpoint to evaluate (default: the newest)")
+    which.add_argument("--all", action="store_true", help="every kept checkpoint (a curve)")
+    parser.add_argument("--episodes", type=int, default=20, help="episodes per seed and simulator")
+    parser.add_argument("--seeds", default=None, help="seed indices, e.g. 0,2 (default: all)")
+    parser.add_argument("--simulator", choices=("both", *SIMULATORS), default="both")
+    parser.add_argument("--key", type=int, default=0, help="evaluation randomness (resets, sampler)")
+    parser.add_argument("--particles", type=int, default=None,
+                        help="best-of-N Langevin chains (default: the run's sampler)")
+    args = parser.parse_args(argv)
+
+    from envs import _quiet  # noqa: F401  (MuJoCo/MJX import noise)
+
+    try:
+        steps = None
+        if args.step is not None:
+            steps = [args.step]
+        elif args.all:
+            steps = _check_run(os.path.abspath(args.run_dir))[1]
+        seeds = None if args.seeds is None else _parse_ints(args.seeds, "--seeds")
+        sims = SIMULATORS if args.simulator == "both" else (args.simulator,)
+        if args.particles is not None and args.particles < 1:
+            raise EvaluationError(f"--particles must be >= 1, got {args.particles}")
+        evaluate_run(args.run_dir, steps=steps, episodes=args.episodes, seeds=seeds,
+                     simulators=sims, key=args.key, num_particles=args.particles)
+    except EvaluationError as err:
+        print(f"evaluate: {err}", file=sys.stderr)
+        return 2
+    print(f"written: {os.path.join(os.path.abspath(args.run_dir), EVAL_FILE)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
