@@ -4,6 +4,8 @@ Each checkpoint holds two items: `state` (everything needed to continue bit-for-
 replay buffer, environments, PRNG keys) and `policy` (just the online critic parameters, so
 loading an agent to act does not read the replay buffer). Orbax writes into a temporary
 directory and renames it on commit, so an interrupted save never replaces a good checkpoint.
+Leaves are stored under their tree paths and checked against the state being restored, so a
+changed state fails loudly; checkpoints of older runs, keyed by flat leaf index, still read.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import yaml
 
 from mjx_nclql import distributed
 from mjx_nclql.agent import Agent
-from mjx_nclql.checkpoint import Checkpointer
+from mjx_nclql.checkpoint import Checkpointer, CheckpointError
 from mjx_nclql.config import ConfigError, RunConfig, from_dict, to_dict
 from mjx_nclql.logger import MetricsLogger
 from mjx_nclql.trainer import Trainer, TrainState, replay_bytes
@@ -142,10 +142,14 @@ def _truncate_metrics(path: str, max_env_steps: int) -> None:
 
 
 class _StopFlag:
-    """SIGINT/SIGTERM ask the loop to checkpoint at the next chunk boundary and exit."""
+    """SIGINT/SIGTERM ask the loop to checkpoint at the next chunk boundary and exit; the first
+    says so at once, a second stops at once (the last checkpoint stays valid: orbax commits a
+    checkpoint by renaming a finished directory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, announce: bool = True) -> None:
         self.signal: int | None = None
+        self.chunk_seconds: float | None = None  # the loop's latest chunk time, for the message
+        self.announce = announce
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _StopFlag:
@@ -158,10 +162,23 @@ class _StopFlag:
         if self.signal is not None:  # second signal: give up immediately
             raise KeyboardInterrupt
         self.signal = signum
+        if self.announce:
+            when = f" (about {self.chunk_seconds:.0f} s)" if self.chunk_seconds else ""
+            print(f"\n{signal.Signals(signum).name} received: stopping after the current chunk"
+                  f"{when} with a checkpoint; send it again to stop now (the last checkpoint "
+                  "stays valid)", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+
+
+def _wait(tree: Any) -> None:
+    """Block until a dispatched chunk is done, returning to Python often so that a signal
+    handler runs at once (inside XLA's own wait it would run only when the chunk ends)."""
+    leaves = [x for x in jax.tree.leaves(tree) if isinstance(x, jax.Array)]
+    while not all(x.is_ready() for x in leaves):
+        time.sleep(0.05)
 
 
 def run(
@@ -224,11 +241,13 @@ def run(
                                                    sharding))
     ckpt = Checkpointer(os.path.join(run_dir, "checkpoints"), keep=cfg.train.keep_checkpoints)
     start_chunk = 0
-    if cfg.resume:
+    if cfg.resume and ckpt.steps():
         start_chunk, ts = ckpt.restore_latest(ts)
-        if primary:
-            _truncate_metrics(os.path.join(run_dir, "metrics.jsonl"), start_chunk * per_chunk)
         say(f"resumed from checkpoint at chunk {start_chunk} ({start_chunk * per_chunk:,} steps)")
+    elif cfg.resume:  # stopped before its first checkpoint (e.g. killed while compiling)
+        say(f"no checkpoint in {ckpt.directory} yet: starting the run afresh from its saved config")
+    if cfg.resume and primary:
+        _truncate_metrics(os.path.join(run_dir, "metrics.jsonl"), start_chunk * per_chunk)
     elif primary:
         _write_config(run_dir, cfg)
     logger = MetricsLogger(
@@ -247,14 +266,16 @@ def run(
     steps_done = 0
     chunk = start_chunk
     try:
-        with _StopFlag() as stop:
+        with _StopFlag(announce=primary) as stop:
             while chunk < sched.total_chunks:
                 warm = sched.is_warmup(chunk)
                 t = time.time()
                 ts, summary = (trainer.warmup_chunk if warm else trainer.train_chunk)(ts)
+                _wait(summary)
                 summary, updates = distributed.to_host((summary, ts.agent.updates))
                 updates = int(np.asarray(updates)[0])
                 elapsed = time.time() - t
+                stop.chunk_seconds = elapsed
                 chunk += 1
                 if on_chunk is not None:  # e.g. a test's signal arriving mid-bookkeeping
                     on_chunk(chunk)
@@ -349,7 +370,7 @@ def _main() -> None:
         except ConfigError as err:
             print(f"config error: {err}", file=sys.stderr)
             sys.exit(2)
-        except NonFiniteError as err:
+        except (NonFiniteError, CheckpointError) as err:
             print(f"error: {err}", file=sys.stderr)
             sys.exit(1)
         if result.status == "interrupted":

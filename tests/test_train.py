@@ -225,7 +225,7 @@ def test_loaded_policy_acts_like_the_trained_agent(reference) -> None:
         policy(np.zeros((3,), np.float32), key)
 
 
-def test_interrupted_and_resumed_run_equals_uninterrupted(reference, tmp_path) -> None:
+def test_interrupted_and_resumed_run_equals_uninterrupted(reference, tmp_path, capsys) -> None:
     """Stop by SIGTERM after chunk 3, resume, stop again by max_chunks, damage the newest
     checkpoint (as a kill mid-write would), resume: parameters equal the uninterrupted run."""
     cfg = probe_config(str(tmp_path / "r"))
@@ -236,6 +236,8 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(reference, tmp_path) -
 
     first = run(cfg, on_chunk=send_sigterm)
     assert first.status == "interrupted"
+    # The stop is announced when the signal arrives, with how to stop at once.
+    assert "SIGTERM received: stopping after the current chunk" in capsys.readouterr().err
     ckpt = Checkpointer(os.path.join(cfg.run_dir, "checkpoints"))
     assert ckpt.steps()[-1] == 3
     second = run(dataclasses.replace(cfg, resume=cfg.run_dir), max_chunks=3)
@@ -251,6 +253,24 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(reference, tmp_path) -
     _assert_same_params(final.state.agent.params, reference.state.agent.params)
     _assert_same_params(final.state.agent.target_params, reference.state.agent.target_params)
     # The metrics file has each chunk once, as the uninterrupted run's.
+    steps = [r["env_steps"] for r in _records(cfg.run_dir)]
+    assert steps == [r["env_steps"] for r in _records(reference.run_dir)]
+
+
+def test_resume_before_the_first_checkpoint_starts_afresh(reference, tmp_path, capsys) -> None:
+    """A run killed while compiling has its config (and maybe a few metrics) but no
+    checkpoint: `resume=` starts it again from its saved config and ends as the reference."""
+    from mjx_nclql.train import _write_config
+
+    cfg = probe_config(str(tmp_path / "r"))
+    os.makedirs(cfg.run_dir)
+    _write_config(cfg.run_dir, cfg)
+    with open(os.path.join(cfg.run_dir, "metrics.jsonl"), "w") as f:
+        f.write(json.dumps({"kind": "train", "chunk": 1, "env_steps": 40}) + "\n")
+    final = run(dataclasses.replace(probe_config(None), resume=cfg.run_dir))
+    assert final.status == "finished"
+    assert "starting the run afresh" in capsys.readouterr().out
+    _assert_same_params(final.state.agent.params, reference.state.agent.params)
     steps = [r["env_steps"] for r in _records(cfg.run_dir)]
     assert steps == [r["env_steps"] for r in _records(reference.run_dir)]
 
