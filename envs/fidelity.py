@@ -38,9 +38,11 @@ LONG_EPISODE_TASKS = ("ant", "halfcheetah", "swimmer")
 def _stats(returns: np.ndarray, lengths: np.ndarray, nonfinite: np.ndarray) -> dict[str, float]:
     r = np.asarray(returns, np.float64)
     std = float(r.std(ddof=1)) if r.size > 1 else 0.0
+    n = np.asarray(lengths, np.float64)
+    n_std = float(n.std(ddof=1)) if n.size > 1 else 0.0
     return {"episodes": int(r.size), "return_mean": float(r.mean()), "return_std": std,
-            "return_stderr": std / math.sqrt(r.size), "length_mean": float(np.mean(lengths)),
-            "nonfinite": int(np.sum(nonfinite))}
+            "return_stderr": std / math.sqrt(r.size), "length_mean": float(n.mean()),
+            "length_stderr": n_std / math.sqrt(n.size), "nonfinite": int(np.sum(nonfinite))}
 
 
 def mjx_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any) -> dict[str, float]:
@@ -178,7 +180,8 @@ def _markdown(dist: list[dict[str, Any]], drifts: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {d['env']} | {m['episodes']} | {m['return_mean']:.2f} +- {m['return_stderr']:.2f} | "
             f"{g['return_mean']:.2f} +- {g['return_stderr']:.2f} | {x['mean']:+.2f} ({x['stderr']:.2f}) "
-            f"| {x['z']:+.2f} | {m['length_mean']:.1f} / {g['length_mean']:.1f} | "
+            f"| {x['z']:+.2f} | {m['length_mean']:.1f} ± {m['length_stderr']:.1f} / "
+            f"{g['length_mean']:.1f} ± {g['length_stderr']:.1f} | "
             f"{m['nonfinite']} / {g['nonfinite']} |"
         )
     if drifts:
@@ -202,8 +205,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drift-env", default="ant,humanoid", help="tasks for the drift check ('' for none)")
     parser.add_argument("--drift-steps", type=int, default=1000)
     parser.add_argument("--drift-starts", type=int, default=4)
+    parser.add_argument("--matmul-precision", choices=("default", "high", "highest"),
+                        default="default", help="jax matmul precision for the float32 physics "
+                        "(on a GPU, 'default' may use TF32)")
     parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
+    with jax.default_matmul_precision(args.matmul_precision):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         names = envs.names() if args.env == "all" else [envs.registry.resolve(n) for n in args.env.split(",")]
         drift_names = [envs.registry.resolve(n) for n in args.drift_env.split(",") if n]
@@ -223,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_markdown(dist, drifts))
     if args.json:
         meta = {"jax": jax.__version__, "mujoco": mujoco.__version__, "backend": jax.default_backend(),
+                "matmul_precision": args.matmul_precision,
                 "device": jax.devices()[0].device_kind, "machine": platform.machine()}
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "distribution": dist, "drift": drifts}, f, indent=1)
