@@ -46,6 +46,7 @@ class SeedCurve:
     steps: np.ndarray  # post-warm-up transitions at each evaluation
     returns: np.ndarray  # mean evaluation return (MJX, in training) at each
     updates: int
+    trained_steps: int  # post-warm-up transitions collected when the run last logged
     wall_seconds: float
     gym: dict[str, Any] | None  # newest Gymnasium evaluation of this seed (eval.json)
 
@@ -84,6 +85,8 @@ def read_run(run_dir: str) -> list[SeedCurve]:
         SeedCurve(run_dir=run_dir, env=cfg.env.name, variant=cfg.algo.variant, seed=cfg.seed + i,
                   steps=steps, returns=per_seed[:, i],
                   updates=int(train[-1]["updates"]) if train else 0,
+                  trained_steps=int(train[-1].get("post_warmup_steps", train[-1]["env_steps"]))
+                  if train else 0,
                   wall_seconds=_wall_seconds(train), gym=gym.get(i))
         for i in range(cfg.num_seeds)
     ]
@@ -181,7 +184,8 @@ def plot_task(env: str, groups: dict[str, list[SeedCurve]], path: str) -> None:
         y = np.array([[c.returns[list(c.steps).index(s)] for s in common] for c in curves])
         x = np.array(common) / 1e6
         mean = y.mean(0)
-        line = ax.plot(x, mean, lw=2, label=f"{variant} ({len(curves)} seed{'s' * (len(curves) > 1)})")
+        label = f"{variant} ({len(curves)} seed{'s' * (len(curves) > 1)})"
+        line = ax.plot(x, mean, lw=2, marker="o", label=label)
         if len(curves) > 1:
             half = stats.t.ppf(0.975, len(curves) - 1) * y.std(0, ddof=1) / math.sqrt(len(curves))
             ax.fill_between(x, mean - half, mean + half, color=line[0].get_color(), alpha=0.2)
@@ -228,8 +232,7 @@ def build(curves: list[SeedCurve], out_path: str | None, figures_dir: str | None
               "gym − MJX |",
               "|---|---|---|---|---|---|---|---|---|"]
     for c in sorted(curves, key=lambda c: (c.env, c.variant, c.seed)):
-        last = f"{c.returns[-1]:.1f}" if c.returns.size else "-"
-        steps = f"{int(c.steps[-1]):,}" if c.steps.size else "-"
+        last = f"{c.returns[-1]:.1f} (at {int(c.steps[-1]):,})" if c.returns.size else "-"
         g = c.gym
         if g:
             gym = (f"{g['gymnasium']['return_mean']:.1f} ± {g['gymnasium']['return_stderr']:.1f} "
@@ -240,7 +243,7 @@ def build(curves: list[SeedCurve], out_path: str | None, figures_dir: str | None
             diff = f"{d['mean']:+.1f} ± {d['stderr']:.1f} ({d['z']:+.1f} se)" if d else "-"
         else:
             gym = mjx = diff = "-"
-        lines.append(f"| {os.path.basename(c.run_dir)} | {c.seed} | {steps} | {c.updates:,} | "
+        lines.append(f"| {os.path.basename(c.run_dir)} | {c.seed} | {c.trained_steps:,} | {c.updates:,} | "
                      f"{c.wall_seconds / 3600:.2f} h | {last} | {gym} | {mjx} | {diff} |")
     lines += ["", "### Aggregate over tasks", ""]
     if per_variant_scores:
@@ -276,7 +279,7 @@ def write(out_path: str, body: str) -> None:
             old = f.read()
         if BEGIN in old and END in old:
             head, rest = old.split(BEGIN, 1)
-            text = head + block + rest.split(END, 1)[1].lstrip("\n")
+            text = head + block + "\n" + rest.split(END, 1)[1].lstrip("\n")
     tmp = out_path + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)
