@@ -80,11 +80,10 @@ def gym_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any)
     space (= uniform on [-1, 1] mapped affinely, as the MJX task does)."""
     import gymnasium as gym
 
-    task = envs.make(name, **options)
-    kwargs = {k: v for k, v in options.items() if k != "episode_length"}
+    gym_id, kwargs, _ = envs.registry.gymnasium_spec(name, **options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        g = gym.make(task.gym_id, max_episode_steps=task.episode_length, **kwargs)
+        g = gym.make(gym_id, **kwargs)
     rng = np.random.default_rng(seed)
     low, high = g.action_space.low, g.action_space.high
     badqacc = int(mujoco.mjtWarning.mjWARN_BADQACC)

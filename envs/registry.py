@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from envs.base import MjxEnv
+from envs.base import COMMON_OPTIONS, MjxEnv
 from envs.tasks.ant import Ant
 from envs.tasks.halfcheetah import HalfCheetah
 from envs.tasks.hopper import Hopper
@@ -43,3 +43,15 @@ def make(name: str, **options: Any) -> MjxEnv:
     a ValueError naming the valid options.
     """
     return _TASKS[resolve(name)](**options)
+
+
+def gymnasium_spec(name: str, **options: Any) -> tuple[str, dict[str, Any], list[str]]:
+    """How to build Gymnasium's own counterpart of `make(name, **options)`: (Gymnasium id,
+    `gymnasium.make` kwargs, options it has no counterpart for). The Gymnasium v4 constructor
+    arguments pass through, `episode_length` becomes the time limit, and the MJX physics
+    options are returned separately (Gymnasium's task is built without them)."""
+    task = make(name, **options)
+    kwargs = {k: v for k, v in options.items() if k not in COMMON_OPTIONS}
+    kwargs["max_episode_steps"] = task.episode_length
+    physics = sorted(k for k in options if k in COMMON_OPTIONS and k != "episode_length")
+    return task.gym_id, kwargs, physics

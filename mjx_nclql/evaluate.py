@@ -78,25 +78,18 @@ def mjx_episodes(env: Any, agent: Any, params: Any, key: Any, episodes: int) -> 
 
 
 def gymnasium_factory(env_cfg: Any) -> tuple[str, dict[str, Any], list[str]]:
-    """(Gymnasium id, constructor kwargs, options Gymnasium's task does not have) for the run's
-    task. The Gymnasium v4 constructor arguments pass through; `episode_length` becomes the
-    time limit; MJX physics options have no Gymnasium counterpart (reported, not applied)."""
-    import envs
-    from envs.base import COMMON_OPTIONS
-    from envs.registry import resolve
+    """(Gymnasium id, `gymnasium.make` kwargs, MJX-only options) for the run's task
+    (`envs.registry.gymnasium_spec`), or a clear error for a task Gymnasium lacks."""
+    from envs.registry import gymnasium_spec, resolve
 
     try:
-        name = resolve(env_cfg.name)
+        resolve(env_cfg.name)
     except ValueError as err:
         raise EvaluationError(
             f"Gymnasium has no counterpart of env {env_cfg.name!r}; evaluate it with "
             "--simulator mjx"
         ) from err
-    task = envs.make(name, **env_cfg.options)
-    kwargs = {k: v for k, v in env_cfg.options.items() if k not in COMMON_OPTIONS}
-    kwargs["max_episode_steps"] = task.episode_length
-    physics = sorted(k for k in env_cfg.options if k in COMMON_OPTIONS and k != "episode_length")
-    return task.gym_id, kwargs, physics
+    return gymnasium_spec(env_cfg.name, **env_cfg.options)
 
 
 def gymnasium_episodes(gym_id: str, kwargs: dict[str, Any], act: Any, params: Any, key: Any,

@@ -243,11 +243,11 @@ def run(
     start_chunk = 0
     if cfg.resume and ckpt.steps():
         start_chunk, ts = ckpt.restore_latest(ts)
-        say(f"resumed from checkpoint at chunk {start_chunk} ({start_chunk * per_chunk:,} steps)")
+        say(f"resumed from checkpoint at chunk {start_chunk} ({sched.env_steps(start_chunk):,} steps)")
     elif cfg.resume:  # stopped before its first checkpoint (e.g. killed while compiling)
         say(f"no checkpoint in {ckpt.directory} yet: starting the run afresh from its saved config")
     if cfg.resume and primary:
-        _truncate_metrics(os.path.join(run_dir, "metrics.jsonl"), start_chunk * per_chunk)
+        _truncate_metrics(os.path.join(run_dir, "metrics.jsonl"), sched.env_steps(start_chunk))
     elif primary:
         _write_config(run_dir, cfg)
     logger = MetricsLogger(
