@@ -23,6 +23,19 @@ import envs
 from envs.vector import VecEnv, VecState
 
 
+def program_bytes(compiled: Any) -> int | None:
+    """Device memory one compiled program needs (XLA's buffer assignment), or None."""
+    try:
+        m = compiled.memory_analysis()
+    except Exception:  # not every backend reports it
+        return None
+    if m is None:
+        return None
+    peak = getattr(m, "peak_memory_in_bytes", 0)
+    return int(peak or m.argument_size_in_bytes + m.output_size_in_bytes
+               + m.temp_size_in_bytes - m.alias_size_in_bytes)
+
+
 def bench_task(
     name: str,
     num_envs: int,
@@ -68,6 +81,7 @@ def bench_task(
         "run_s": best,
         "compile_reset_s": compile_reset_s,
         "compile_rollout_s": compile_step_s,
+        "program_bytes": program_bytes(run),
         "episodes": int(vs.episodes),
         "nan_resets": int(vs.nan_resets),
         "mean_reward": float(jnp.mean(rewards)),

@@ -4,6 +4,13 @@ Everything is pure and shape-static, so `VecEnv.step` can be the body of a
 `lax.scan` in a fully jitted trainer. An env that terminates, truncates or whose
 physics went non-finite is reset in the same step; the transition's true next
 observation is kept in `final_obs` so truncated transitions can be bootstrapped.
+
+A reset costs an `mjx.forward` per env, so `step` only pays for the envs that ended:
+a `lax.switch` picks no reset, a reset of up to `reset_capacity` gathered envs, or a
+reset of all of them. Under `vmap` (the trainer runs seeds that way) a branch choice
+that differs per batch member would turn into computing every branch; pass the vmap's
+`axis_name` as `batch_axis` and the choice is made once for the whole batch (the
+largest count of ended envs over it), so the switch stays a real branch.
 """
 
 from __future__ import annotations
@@ -74,11 +81,27 @@ def _where(mask: jax.Array, on_true: Any, on_false: Any) -> Any:
 class VecEnv:
     """`num_envs` copies of `env`, vmapped, with auto-reset."""
 
-    def __init__(self, env: MjxEnv, num_envs: int) -> None:
+    def __init__(
+        self,
+        env: MjxEnv,
+        num_envs: int,
+        *,
+        batch_axis: str | None = None,
+        reset_capacity: int | None = None,
+    ) -> None:
+        """`batch_axis`: the `axis_name` of an enclosing `vmap` (see the module docstring).
+        `reset_capacity`: how many ended envs the cheap reset branch handles; by default
+        an eighth of the envs (at least 1). More ended envs than that reset them all."""
         if not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        if reset_capacity is None:
+            reset_capacity = max(1, -(-num_envs // 8))
+        if not isinstance(reset_capacity, int) or reset_capacity < 1:
+            raise ValueError(f"reset_capacity must be a positive int, got {reset_capacity!r}")
         self.env = env
         self.num_envs = num_envs
+        self.batch_axis = batch_axis
+        self.reset_capacity = min(reset_capacity, num_envs)
         self._sum_keys = tuple(k for k in env.metric_names if k.startswith("reward_"))
 
     @property
@@ -131,11 +154,7 @@ class VecEnv:
         length = nxt.info["steps"]
         sums = {k: vs.ep_running_metrics[k] + nxt.metrics[k] for k in self._sum_keys}
 
-        def reset_done(s: State) -> State:
-            fresh = jax.vmap(self.env.reset)(s.info["rng"])
-            return _where(done, fresh, s)
-
-        env_state = jax.lax.cond(jnp.any(done), reset_done, lambda s: s, nxt)
+        env_state = self._reset_ended(nxt, done)
 
         zero = jnp.zeros_like(ret)
         return VecState(
@@ -156,3 +175,27 @@ class VecEnv:
             nan_resets=vs.nan_resets + jnp.sum(nxt.info["nonfinite"] > 0).astype(jnp.int32),
             sanitised_actions=vs.sanitised_actions + jnp.sum(nxt.info["bad_action"] > 0).astype(jnp.int32),
         )
+
+    def _reset_ended(self, nxt: State, done: jax.Array) -> State:
+        """`nxt` with every env where `done` replaced by a fresh reset from its own key."""
+        reset = jax.vmap(self.env.reset)
+
+        def reset_all(s: State) -> State:
+            return _where(done, reset(s.info["rng"]), s)
+
+        def reset_some(s: State) -> State:
+            # The ended envs' indices, padded with an out-of-range index whose writes drop.
+            (idx,) = jnp.nonzero(done, size=self.reset_capacity, fill_value=self.num_envs)
+            fresh = reset(jnp.take(s.info["rng"], idx, axis=0, mode="clip"))
+            return jax.tree.map(lambda a, b: a.at[idx].set(b, mode="drop"), s, fresh)
+
+        ended = jnp.sum(done).astype(jnp.int32)
+        if self.batch_axis is not None:
+            ended = jax.lax.pmax(ended, self.batch_axis)
+        branches = [lambda s: s, reset_some, reset_all]
+        if self.reset_capacity == self.num_envs:
+            branches.pop(1)
+            index = jnp.minimum(ended, 1)
+        else:
+            index = jnp.where(ended == 0, 0, jnp.where(ended <= self.reset_capacity, 1, 2))
+        return jax.lax.switch(index, branches, nxt)

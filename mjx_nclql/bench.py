@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import resource
 import sys
 import time
@@ -20,9 +21,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from envs.bench import program_bytes
 from mjx_nclql.agent import Agent, Batch
 from mjx_nclql.config import ConfigError, RunConfig
-from mjx_nclql.trainer import Trainer
+from mjx_nclql.trainer import SEED_AXIS, Trainer
 
 
 def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
@@ -58,6 +60,29 @@ def _peak_rss_bytes() -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def update_program(agent: Agent, batch_size: int, num_updates: int) -> Callable[[Any, jax.Array], Any]:
+    """`num_updates` updates of one seed's agent state on a fixed random batch (its sizes are
+    what matter for speed), as one scan: `(state, key) -> state`."""
+    obs_dim, act_dim, b = agent.obs_dim, agent.action_dim, batch_size
+
+    def updates(state: Any, key: jax.Array) -> Any:
+        k1, k2, k3 = jax.random.split(key, 3)
+        batch = Batch(
+            obs=jax.random.normal(k1, (b, obs_dim)),
+            action=jax.random.uniform(k2, (b, act_dim), minval=-1, maxval=1),
+            reward=jax.random.normal(k3, (b,)),
+            next_obs=jax.random.normal(k1, (b, obs_dim)),
+            terminated=jnp.zeros((b,)),
+        )
+
+        def body(s: Any, k: jax.Array) -> tuple[Any, None]:
+            return agent.update(s, batch, k)[0], None
+
+        return jax.lax.scan(body, state, jax.random.split(key, num_updates))[0]
+
+    return updates
 
 
 def load_config(env: str, preset: str, algo: str, overrides: list[str]) -> RunConfig:
@@ -103,7 +128,7 @@ def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) ->
 
         return jax.lax.scan(body, vs, jax.random.split(key, iters))[0]
 
-    env_fn = jax.jit(jax.vmap(env_chunk))
+    env_fn = jax.jit(jax.vmap(env_chunk, axis_name=SEED_AXIS))
     env_state = ts.env
     env_first, env_best = _timed(lambda: env_fn(env_state, keys), repeats)
 
@@ -116,25 +141,7 @@ def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) ->
     # 3. updates: `updates_per_iter * iters` updates on fixed random batches.
     b = cfg.algo.batch_size
     n_upd = updates_per_iter * iters
-
-    def batch_for(key: jax.Array) -> Batch:
-        k1, k2, k3 = jax.random.split(key, 3)
-        return Batch(
-            obs=jax.random.normal(k1, (b, env.observation_size)),
-            action=jax.random.uniform(k2, (b, env.action_size), minval=-1, maxval=1),
-            reward=jax.random.normal(k3, (b,)),
-            next_obs=jax.random.normal(k1, (b, env.observation_size)),
-            terminated=jnp.zeros((b,)),
-        )
-
-    def updates(state: Any, key: jax.Array) -> Any:
-        batch = batch_for(key)
-
-        def body(s: Any, k: jax.Array) -> tuple[Any, None]:
-            return agent.update(s, batch, k)[0], None
-
-        return jax.lax.scan(body, state, jax.random.split(key, n_upd))[0]
-
+    updates = update_program(agent, b, n_upd)
     upd_fn = jax.jit(jax.vmap(updates))
     agent_state = ts.agent
     upd_first, upd_best = _timed(lambda: upd_fn(agent_state, keys), repeats)
@@ -147,12 +154,13 @@ def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) ->
     state = {"ts": ts_w}
 
     def train_once() -> Any:
-        state["ts"], summary = trainer.train_chunk(state["ts"])
+        state["ts"], summary = train_program(state["ts"])
         return summary
 
     t = time.perf_counter()
-    jax.block_until_ready(train_once())
-    train_first = time.perf_counter() - t
+    train_program = trainer.train_chunk.lower(ts_w).compile()
+    train_compile = time.perf_counter() - t
+    jax.block_until_ready(train_once())  # the first call also allocates; not timed
     train_best = float("inf")
     with jax.profiler.trace(profile_dir) if profile_dir else contextlib.nullcontext():
         for _ in range(repeats):
@@ -196,8 +204,9 @@ def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) ->
             "sampler": act_first - act_best,
             "update": upd_first - upd_best,
             "warmup_chunk": warm_first,
-            "train_chunk": train_first - train_best,
+            "train_chunk": train_compile,
         },
+        "train_program_bytes": program_bytes(train_program),
         "peak_device_bytes": _peak_memory_bytes(),
         "peak_host_rss_bytes": _peak_rss_bytes(),
     }
@@ -254,8 +263,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--profile", metavar="DIR", help="write a JAX profiler trace of training")
     p.add_argument("--json", metavar="PATH", help="also write the JSON results here")
+    p.add_argument("--suite", choices=["single", "device"], default="single",
+                   help="device: the whole accelerator campaign (see mjx_nclql/device_suite.py)")
+    p.add_argument("--out", metavar="DIR", help="--suite device: where device.md/.json go")
+    p.add_argument("--budget", type=float, default=450.0, metavar="SECONDS",
+                   help="--suite device: start no measurement expected to end past this")
+    p.add_argument("--grid", choices=["full", "tiny"], default="full",
+                   help="--suite device: full sizes, or toy sizes to check the command on a CPU")
     p.add_argument("overrides", nargs="*", help="extra Hydra overrides (key=value)")
     args = p.parse_args(argv)
+    if args.suite == "device":
+        return _device_suite(p, args, argv)
 
     import envs
 
@@ -301,6 +319,31 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
     return 0
+
+
+def _device_suite(p: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str] | None) -> int:
+    from mjx_nclql.device_suite import Campaign
+
+    if not args.out:
+        p.error("--suite device needs --out DIR")
+    if args.budget <= 0:
+        p.error("--budget must be > 0 seconds")
+    if args.overrides:
+        p.error("--suite device takes no overrides: its grid is fixed (see --grid)")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as err:
+        p.error(f"cannot create --out {args.out}: {err.strerror}")
+    # No persistent cache here: compile times are among the figures (the "cache" item measures
+    # the cache itself, in fresh processes with a directory of their own).
+    command = "python -m mjx_nclql.bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    campaign = Campaign(args.out, args.grid, args.budget, command.strip())
+    print(f"device suite: {campaign.report['machine']['device']} | grid {args.grid} | "
+          f"budget {args.budget:.0f} s | writing {os.path.abspath(args.out)}/device.md", flush=True)
+    report = campaign.run()
+    print(f"done in {report['elapsed_s']:.0f} s: {os.path.join(campaign.out, 'device.md')}"
+          f" ({len(report['skipped'])} skipped, {len(report['errors'])} failed)", flush=True)
+    return 1 if report["errors"] else 0
 
 
 def _version(pkg: str) -> str:

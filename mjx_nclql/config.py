@@ -69,6 +69,7 @@ class SamplerConfig:
     grad_norm: bool = True  # normalise the action-gradient to unit length
     clip: bool = True  # clip every iterate to the action box
     num_particles: int = 1  # N chains per state, best by min_i Q_i at the sharpest level
+    unroll: int = 20  # Langevin steps per loop iteration: speed only, the same steps
 
     def __post_init__(self) -> None:
         _positive("sampler.w", self.w)
@@ -85,6 +86,7 @@ class SamplerConfig:
         _bool("sampler.grad_norm", self.grad_norm)
         _bool("sampler.clip", self.clip)
         _positive("sampler.num_particles", self.num_particles, integer=True)
+        _positive("sampler.unroll", self.unroll, integer=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -339,9 +341,12 @@ class RunConfig:
     run_dir: str | None = None  # default: runs/<env>-<variant>-s<seed>-<timestamp>
     resume: str | None = None  # a run directory to continue
     devices: int = 0  # accelerators to shard the seed axis over (0 = all visible)
+    compile_cache: str | None = "~/.cache/mjx_nclql/xla"  # persistent XLA cache; null = off
 
     def __post_init__(self) -> None:
         _check_number("seed", self.seed, integer=True)
+        if self.compile_cache is not None and not isinstance(self.compile_cache, str):
+            raise ConfigError(f"compile_cache must be a directory or null, got {self.compile_cache!r}")
         _check_number("devices", self.devices, integer=True)
         if self.devices < 0:
             raise ConfigError(f"devices must be >= 0, got {self.devices}")

@@ -163,6 +163,7 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
     and merges it into RUN_DIR/eval.json (entries of the same checkpoint are replaced)."""
     import jax
 
+    from mjx_nclql import compile_cache
     from mjx_nclql.checkpoint import CheckpointError
     from mjx_nclql.policy import restore_params
     from mjx_nclql.train import make_env
@@ -190,6 +191,7 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
     if gym_spec and gym_spec[2]:
         echo(f"note: the run sets MJX physics option(s) {gym_spec[2]}; Gymnasium's task is "
              "evaluated as published, without them")
+    compile_cache.enable(cfg.compile_cache)  # the run's programs, compiled once across calls
     env = make_env(cfg)
     sched = make_schedule(cfg.train, cfg.algo.batch_size)
     base = jax.random.PRNGKey(key)

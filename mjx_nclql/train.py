@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import yaml
 
-from mjx_nclql import distributed
+from mjx_nclql import compile_cache, distributed
 from mjx_nclql.agent import Agent
 from mjx_nclql.checkpoint import Checkpointer, CheckpointError
 from mjx_nclql.config import ConfigError, RunConfig, from_dict, to_dict
@@ -191,10 +191,12 @@ def run(
     (with a checkpoint), as an interruption would; `on_chunk(i)` is called after chunk i."""
     if cfg.resume:
         resume_dir = os.path.abspath(cfg.resume)
-        # The saved config, but this invocation's process layout.
+        # The saved config, but this invocation's process layout and compile cache.
         cfg = dataclasses.replace(load_run_config(resume_dir), resume=resume_dir,
-                                  run_dir=resume_dir, distributed=cfg.distributed)
+                                  run_dir=resume_dir, distributed=cfg.distributed,
+                                  compile_cache=cfg.compile_cache)
     distributed.initialize(cfg.distributed)  # before any JAX computation
+    compile_cache.enable(cfg.compile_cache)  # before the first compilation
     primary = distributed.is_primary()
 
     def say(*args: Any, **kwargs: Any) -> None:  # console output from process 0 only

@@ -23,6 +23,8 @@ from mjx_nclql.agent import Agent, AgentState, Batch
 from mjx_nclql.config import TrainConfig
 from mjx_nclql.rollout import EpisodeStats, run_episodes
 
+SEED_AXIS = "seed"  # the axis name of the vmap over seeds (the env batch reduces over it)
+
 
 @flax.struct.dataclass
 class TrainState:
@@ -115,7 +117,7 @@ class Trainer:
         self.env = env
         self.agent = agent
         self.cfg = cfg
-        self.vec = VecEnv(env, cfg.num_envs)
+        self.vec = VecEnv(env, cfg.num_envs, batch_axis=SEED_AXIS)
         self.schedule = make_schedule(cfg, batch_size)
         # Python-side count of traces per function: a retrace shows up here (tests assert 1).
         self.trace_counts: collections.Counter[str] = collections.Counter()
@@ -128,10 +130,12 @@ class Trainer:
         self.init = jax.jit(jax.vmap(self._init))
         # The state (replay buffer included) is donated: a chunk updates it in place instead of
         # holding two copies; the caller must use the returned state, not the one passed in.
-        self.warmup_chunk = jax.jit(jax.vmap(lambda s: self._chunk(s, warmup=True)),
-                                    donate_argnums=0)
-        self.train_chunk = jax.jit(jax.vmap(lambda s: self._chunk(s, warmup=False)),
-                                   donate_argnums=0)
+        self.warmup_chunk = jax.jit(
+            jax.vmap(lambda s: self._chunk(s, warmup=True), axis_name=SEED_AXIS), donate_argnums=0
+        )
+        self.train_chunk = jax.jit(
+            jax.vmap(lambda s: self._chunk(s, warmup=False), axis_name=SEED_AXIS), donate_argnums=0
+        )
         self.evaluate = jax.jit(jax.vmap(self._evaluate, in_axes=(0, 0)))
 
     # ------------------------------------------------------------------ single seed

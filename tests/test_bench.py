@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import pytest
 
-from mjx_nclql import bench
+from mjx_nclql import bench, device_suite
 
 FIELDS = {
     "env_steps_per_s_env_only", "actions_per_s_sampler", "updates_per_s_update_only",
@@ -47,3 +48,78 @@ def test_bench_prints_table_and_json(tmp_path, capsys) -> None:
 def test_bench_rejects_bad_config(capsys) -> None:
     assert bench.main(["--env", "probe_bandit", "algo.sampler.eps=-1"]) == 2
     assert "sampler.eps" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_device_suite_tiny_grid_fills_every_section(tmp_path) -> None:
+    """The accelerator campaign, at toy sizes on the CPU: every section gets real numbers,
+    and the second start with the compilation cache compiles nothing new."""
+    code = bench.main(["--suite", "device", "--grid", "tiny", "--out", str(tmp_path),
+                       "--budget", "1200"])
+    report = json.loads((tmp_path / "device.json").read_text())
+    assert code == 0, report["errors"]
+    assert report["skipped"] == [] and report["errors"] == []
+    sec = report["sections"]
+    assert [(r["batch"], r["seeds"]) for r in sec["update"]] == [(8, 1), (8, 2)]
+    assert all(r["ms_per_update"] > 0 and r["updates_per_s"] > 0 for r in sec["update"])
+    (env_row,) = sec["env"]
+    assert env_row["env"] == "swimmer" and env_row["num_envs"] == 4 and env_row["env_steps_per_s"] > 0
+    (train_row,) = sec["train"]
+    assert train_row["seeds"] == 2 and train_row["train_updates_per_s"] > 0
+    assert abs(train_row["share_sample"] + train_row["share_env"] + train_row["share_update"] - 1) < 1e-9
+    starts = {r["start"]: r for r in sec["cache"]}
+    assert list(starts) == ["first start", "second start"]  # the tiny grid skips "no cache"
+    assert all(r["exit_code"] == 0 for r in starts.values()), starts
+    assert starts["first start"]["cache_entries"] > 0
+    assert starts["second start"]["cache_entries"] == starts["first start"]["cache_entries"]
+    # Programs loaded from the cache compute what freshly compiled ones do.
+    returns = [r["final_eval_return"] for r in starts.values()]
+    assert math.isfinite(returns[0]) and returns[1] == returns[0], returns
+    evals = sec["run"]
+    assert evals and all(r["post_warmup_steps"] > 0 and r["eval_return"] == r["eval_return"]
+                         for r in evals)
+    md = (tmp_path / "device.md").read_text()
+    for title in device_suite.SECTIONS.values():
+        assert f"## {title}" in md
+    assert "(not measured)" not in md and report["machine"]["jax"] in md
+
+
+def test_device_suite_keeps_partial_results_and_respects_the_budget(tmp_path) -> None:
+    """A failing measurement is recorded and the others go on; one that cannot fit in the
+    budget is skipped; the report on disk is complete after every item."""
+    seen = []
+
+    class Fake(device_suite.Campaign):
+        def items(self) -> list[device_suite.Item]:
+            def ok() -> dict:
+                seen.append(json.loads((tmp_path / "device.json").read_text()))
+                return {"batch": 1, "seeds": 1, "ms_per_update": 2.0}
+
+            def broken() -> dict:
+                raise RuntimeError("out of memory")
+
+            return [device_suite.Item("update", "ok", 1.0, ok),
+                    device_suite.Item("update", "broken", 1.0, broken),
+                    device_suite.Item("update", "ok again", 1.0, ok),
+                    device_suite.Item("env", "too long", 1e6, ok)]
+
+    report = Fake(str(tmp_path), "tiny", 60.0, "test").run(echo=lambda _: None)
+    assert [r["ms_per_update"] for r in report["sections"]["update"]] == [2.0, 2.0]
+    assert [e["item"] for e in report["errors"]] == ["update: broken"]
+    assert "RuntimeError: out of memory" in report["errors"][0]["error"]
+    assert len(report["skipped"]) == 1 and report["skipped"][0].startswith("env: too long")
+    # What the second "ok" saw on disk: the first row and the error were already written.
+    assert len(seen[1]["sections"]["update"]) == 1 and len(seen[1]["errors"]) == 1
+    on_disk = json.loads((tmp_path / "device.json").read_text())
+    assert on_disk["sections"] == report["sections"]
+    md = (tmp_path / "device.md").read_text()
+    assert "## Skipped (budget)" in md and "update: broken: RuntimeError: out of memory" in md
+
+
+def test_device_suite_rejects_bad_arguments(tmp_path, capsys) -> None:
+    for argv in (["--suite", "device"], ["--suite", "device", "--out", str(tmp_path), "--budget", "0"],
+                 ["--suite", "device", "--out", str(tmp_path), "train.num_envs=4"]):
+        with pytest.raises(SystemExit) as exc:
+            bench.main(argv)
+        assert exc.value.code == 2
+    assert not (tmp_path / "device.json").exists()

@@ -189,3 +189,51 @@ def test_usable_inside_scan(vec: dict[str, Any]) -> None:
     np.testing.assert_allclose(np.asarray(vs.obs), np.asarray(manual.obs), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.asarray(rewards[-1]), np.asarray(manual.reward), atol=1e-5)
     assert int(vs.episodes) == N  # 7 steps with episode_length 5: one episode each
+
+
+def _reset_all_reference(env: Any, nxt: Any, done: np.ndarray) -> Any:
+    """What auto-reset means: every ended env restarts from a reset drawn with its own key."""
+    fresh = jax.jit(jax.vmap(env.reset))(nxt.info["rng"])
+    mask = jnp.asarray(done)
+    return jax.tree.map(
+        lambda a, b: jnp.where(mask.reshape(mask.shape + (1,) * (a.ndim - 1)), a, b), fresh, nxt
+    )
+
+
+@pytest.mark.parametrize("ended", [0, 3, 32, 33, 100])
+def test_reset_of_some_envs_equals_reset_of_all(vec: dict[str, Any], ended: int) -> None:
+    """Each branch of the reset switch (none, gathered up to the capacity, all) gives what
+    resetting every ended env would: 0 and 3 ended use the first two, 33 and 100 the last."""
+    venv: VecEnv = vec["venv"]
+    assert venv.reset_capacity == 32
+    vs = vec["reset"](jax.random.PRNGKey(7))
+    offset = np.zeros(N, int)
+    rows = np.random.default_rng(ended).choice(N, ended, replace=False)
+    offset[rows] = EPISODE - 1  # these envs end on the next step
+    vs = _with_steps(vs, offset)
+    a = _actions(60)
+    out = vec["step"](vs, a)
+    done = np.zeros(N, bool)
+    done[rows] = True
+    np.testing.assert_array_equal(np.asarray(out.ep_done) > 0, done)
+    ref = _reset_all_reference(vec["env"], vec["plain_step"](vs.env_state, a), done)
+    # Equal up to float32 rounding: XLA may order a batch-of-k computation differently.
+    for got, want in zip(jax.tree.leaves(out.env_state), jax.tree.leaves(ref), strict=True):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
+
+
+def test_seed_vmapped_step_keeps_the_reset_a_branch(vec: dict[str, Any]) -> None:
+    """Under vmap over seeds a per-seed branch choice becomes a select that runs every
+    branch each step; naming the vmap axis makes the choice once for all seeds."""
+    env = vec["env"]
+    vs = jax.vmap(VecEnv(env, 8).reset)(jax.random.split(jax.random.PRNGKey(8), 2))
+    a = jnp.zeros((2, 8, env.action_size))
+
+    def top_level_primitives(venv: VecEnv, **vmap_kw: Any) -> set[str]:
+        jaxpr = jax.make_jaxpr(jax.vmap(venv.step, **vmap_kw))(vs, a)
+        return {eqn.primitive.name for eqn in jaxpr.jaxpr.eqns}
+
+    named = top_level_primitives(VecEnv(env, 8, batch_axis="seed"), axis_name="seed")
+    assert "cond" in named
+    unnamed = top_level_primitives(VecEnv(env, 8))
+    assert "cond" not in unnamed  # the failure mode the axis name exists for

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -48,6 +50,20 @@ class SamplerContractTest(chex.TestCase):
             assert float(jnp.max(jnp.abs(a))) <= 1.0
             np.testing.assert_array_equal(a, sample(obs, jax.random.key(0)))
             assert not np.allclose(a, sample(obs, jax.random.key(1)))
+
+    def test_unrolling_the_chain_computes_the_same_steps(self) -> None:
+        """`unroll` is a speed setting: 1 (a loop), 3 (not a divisor of L*T = 8) and the whole
+        chain give the same actions up to float32 rounding (XLA fuses the unrolled steps
+        differently), for both samplers and with particles."""
+        cfg = SamplerConfig(num_levels=4, steps_per_level=2, num_particles=2, w=50.0)
+        q = _bowl(jnp.array([0.3, -0.2, 0.9]))
+        obs = jnp.ones((32, 5))
+        for fn in (annealed_langevin, langevin):
+            a = [jax.jit(lambda o, u=u, fn=fn: fn(q, o, jax.random.key(4),
+                                                  dataclasses.replace(cfg, unroll=u), 3))(obs)
+                 for u in (1, 3, 8)]
+            np.testing.assert_allclose(a[0], a[1], rtol=0, atol=1e-6)
+            np.testing.assert_allclose(a[0], a[2], rtol=0, atol=1e-6)
 
     @chex.variants(with_jit=True, without_jit=True)
     def test_actions_stay_in_box_even_with_huge_steps(self) -> None:
