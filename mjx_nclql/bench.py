@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--suite", choices=["single", "device"], default="single",
                    help="device: the whole accelerator campaign (see mjx_nclql/device_suite.py)")
     p.add_argument("--out", metavar="DIR", help="--suite device: where device.md/.json go")
-    p.add_argument("--budget", type=float, default=450.0, metavar="SECONDS",
+    p.add_argument("--budget", type=float, default=480.0, metavar="SECONDS",
                    help="--suite device: start no measurement expected to end past this")
     p.add_argument("--grid", choices=["full", "tiny"], default="full",
                    help="--suite device: full sizes, or toy sizes to check the command on a CPU")

@@ -68,7 +68,7 @@ def test_device_suite_tiny_grid_fills_every_section(tmp_path) -> None:
     assert train_row["seeds"] == 2 and train_row["train_updates_per_s"] > 0
     assert abs(train_row["share_sample"] + train_row["share_env"] + train_row["share_update"] - 1) < 1e-9
     starts = {r["start"]: r for r in sec["cache"]}
-    assert list(starts) == ["first start", "second start"]  # the tiny grid skips "no cache"
+    assert list(starts) == ["first start", "second start"]
     assert all(r["exit_code"] == 0 for r in starts.values()), starts
     assert starts["first start"]["cache_entries"] > 0
     assert starts["second start"]["cache_entries"] == starts["first start"]["cache_entries"]

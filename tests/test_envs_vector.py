@@ -226,8 +226,9 @@ def test_seed_vmapped_step_keeps_the_reset_a_branch(vec: dict[str, Any]) -> None
     """Under vmap over seeds a per-seed branch choice becomes a select that runs every
     branch each step; naming the vmap axis makes the choice once for all seeds."""
     env = vec["env"]
-    vs = jax.vmap(VecEnv(env, 8).reset)(jax.random.split(jax.random.PRNGKey(8), 2))
-    a = jnp.zeros((2, 8, env.action_size))
+    # Shapes suffice for tracing: nothing here is compiled or run.
+    vs = jax.eval_shape(jax.vmap(VecEnv(env, 8).reset), jax.random.split(jax.random.PRNGKey(8), 2))
+    a = jax.ShapeDtypeStruct((2, 8, env.action_size), jnp.float32)
 
     def top_level_primitives(venv: VecEnv, **vmap_kw: Any) -> set[str]:
         jaxpr = jax.make_jaxpr(jax.vmap(venv.step, **vmap_kw))(vs, a)
