@@ -87,8 +87,6 @@ def update_program(agent: Agent, batch_size: int, num_updates: int) -> Callable[
 
 def load_config(env: str, preset: str, algo: str, overrides: list[str]) -> RunConfig:
     """The same composition as the training CLI (Hydra), validated."""
-    import os
-
     from hydra import compose, initialize_config_dir
 
     from mjx_nclql.train import CONFIG_DIR, config_from_hydra
