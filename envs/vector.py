@@ -104,14 +104,6 @@ class VecEnv:
         self.reset_capacity = min(reset_capacity, num_envs)
         self._sum_keys = tuple(k for k in env.metric_names if k.startswith("reward_"))
 
-    @property
-    def observation_size(self) -> int:
-        return self.env.observation_size
-
-    @property
-    def action_size(self) -> int:
-        return self.env.action_size
-
     def reset(self, key: jax.Array) -> VecState:
         """Reset every env with its own key split from `key`."""
         env_state = jax.vmap(self.env.reset)(jax.random.split(key, self.num_envs))

@@ -52,6 +52,14 @@ class Agent:
     def network(self) -> EnsembleQ:
         return make_critic(self.cfg.critic, conditioned=self.cfg.noise_conditioned)
 
+    def with_particles(self, num_particles: int) -> Agent:
+        """The same agent acting with the best of `num_particles` Langevin chains (used at
+        evaluation and when loading a policy; training keeps its own sampler)."""
+        if num_particles == self.cfg.sampler.num_particles:
+            return self
+        sampler = dataclasses.replace(self.cfg.sampler, num_particles=num_particles)
+        return dataclasses.replace(self, cfg=dataclasses.replace(self.cfg, sampler=sampler))
+
     @property
     def sharpest(self) -> int:
         return self.cfg.sampler.num_levels - 1

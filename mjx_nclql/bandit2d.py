@@ -122,8 +122,7 @@ class BanditConfig:
 def algo_configs(cfg: BanditConfig, grad_norm: bool) -> dict[str, AlgoConfig]:
     """NC-LQL and LQL at the same cost: L*T gradient evaluations per sampled action."""
     critic = CriticConfig(hidden_sizes=cfg.hidden)
-    common = dict(critic=critic, lr=cfg.lr, reward_scale=cfg.reward_scale,
-                  batch_size=cfg.batch_size)
+    common = dict(critic=critic, lr=cfg.lr, reward_scale=cfg.reward_scale)
     nc = SamplerConfig(
         w=cfg.w, num_levels=cfg.num_levels, steps_per_level=cfg.steps_per_level,
         sigma_max=cfg.sigma_max, sigma_min=cfg.sigma_min, eps=cfg.eps, grad_norm=grad_norm,

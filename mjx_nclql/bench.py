@@ -23,8 +23,10 @@ import jax.numpy as jnp
 
 from envs.bench import program_bytes
 from mjx_nclql.agent import Agent, Batch
+from mjx_nclql.build import build
 from mjx_nclql.config import ConfigError, RunConfig
-from mjx_nclql.trainer import SEED_AXIS, Trainer
+from mjx_nclql.keys import seed_keys
+from mjx_nclql.trainer import SEED_AXIS
 
 
 def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
@@ -87,30 +89,22 @@ def update_program(agent: Agent, batch_size: int, num_updates: int) -> Callable[
 
 def load_config(env: str, preset: str, algo: str, overrides: list[str]) -> RunConfig:
     """The same composition as the training CLI (Hydra), validated."""
-    from hydra import compose, initialize_config_dir
-
-    from mjx_nclql.train import CONFIG_DIR, config_from_hydra
+    from mjx_nclql import cli_config
 
     # A probe problem (probe_<kind>) reuses a task's group entry with its name replaced.
     env_args = [f"env={env}"] if not env.startswith("probe_") else [f"env.name={env}"]
-    with initialize_config_dir(config_dir=os.path.abspath(CONFIG_DIR), version_base=None):
-        dcfg = compose("config", overrides=[*env_args, f"preset={preset}", f"algo={algo}",
-                                            *overrides])
-    return config_from_hydra(dcfg)
+    return cli_config.compose([*env_args, f"preset={preset}", f"algo={algo}", *overrides])
 
 
 def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) -> dict[str, Any]:
     """All figures for one configuration (num_seeds seeds in one program)."""
-    from mjx_nclql.train import make_env
-
     _reset_peak_rss()
-    env = make_env(cfg)
-    agent = Agent(cfg.algo, env.observation_size, env.action_size)
-    trainer = Trainer(env, agent, cfg.train, cfg.algo.batch_size)
+    setup = build(cfg)
+    env, agent, trainer = setup.env, setup.agent, setup.trainer
     n_envs, seeds = cfg.train.num_envs, cfg.num_seeds
     iters = trainer.schedule.chunk_iters
     updates_per_iter = cfg.train.updates_per_step
-    keys = trainer.seed_keys(cfg.seed, seeds)
+    keys = seed_keys(cfg.seed, seeds)
 
     t = time.perf_counter()
     ts = jax.block_until_ready(trainer.init(keys))
@@ -127,17 +121,17 @@ def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) ->
         return jax.lax.scan(body, vs, jax.random.split(key, iters))[0]
 
     env_fn = jax.jit(jax.vmap(env_chunk, axis_name=SEED_AXIS))
-    env_state = ts.env
+    env_state = ts.envs
     env_first, env_best = _timed(lambda: env_fn(env_state, keys), repeats)
 
     # 2. sampler: one action per env for every env, all seeds.
-    obs = ts.env.obs.astype(jnp.float32)
+    obs = ts.envs.obs.astype(jnp.float32)
     act_fn = jax.jit(jax.vmap(agent.act))
     params = ts.agent.params
     act_first, act_best = _timed(lambda: act_fn(params, obs, keys), repeats)
 
     # 3. updates: `updates_per_iter * iters` updates on fixed random batches.
-    b = cfg.algo.batch_size
+    b = cfg.train.batch_size
     n_upd = updates_per_iter * iters
     updates = update_program(agent, b, n_upd)
     upd_fn = jax.jit(jax.vmap(updates))
@@ -281,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         p.error(f"--num-seeds must be comma-separated integers, got {args.num_seeds!r}")
     extra = list(args.overrides)
-    for flag, key in [("num_envs", "train.num_envs"), ("batch_size", "algo.batch_size"),
+    for flag, key in [("num_envs", "train.num_envs"), ("batch_size", "train.batch_size"),
                       ("updates_per_step", "train.updates_per_step"),
                       ("chunk_iters", "train.chunk_iters")]:
         if getattr(args, flag) is not None:

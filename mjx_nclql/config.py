@@ -1,9 +1,14 @@
 """Typed, validated configuration of the algorithm.
 
 Every hyperparameter of the reference program is a field here with the reference default.
-Validation runs in `__post_init__`, so a bad value fails with a message that names the field
-before anything is traced or compiled. Hydra/OmegaConf dictionaries become these dataclasses
-through `from_dict`, which also rejects unknown keys.
+These dataclasses are the single source of every default: `mjx_nclql.cli_config` registers
+`to_dict(RunConfig())` with Hydra as the base of `configs/config.yaml`, and the YAML files
+under `configs/` hold only the deltas from it (a task's name and episode length, `lql`'s
+sampler, the `fast`/`smoke` presets). A new field added here is therefore overridable from the
+command line at once, without touching the YAML. Validation runs in `__post_init__`, so a bad
+value fails with a message that names the field before anything is traced or compiled.
+Hydra/OmegaConf dictionaries become these dataclasses through `from_dict`, which also rejects
+unknown keys.
 """
 
 from __future__ import annotations
@@ -130,7 +135,6 @@ class AlgoConfig:
     gamma: float = 0.99
     tau: float = 0.005
     reward_scale: float = 0.2
-    batch_size: int = 256
     # "sequential": TD step then noise-conditioning step, two Adam steps sharing one state
     # (the reference program); "summed": one Adam step on the sum of both losses.
     step_mode: Literal["sequential", "summed"] = "sequential"
@@ -156,7 +160,6 @@ class AlgoConfig:
         _unit_interval("algo.gamma", self.gamma, closed_right=False)
         _unit_interval("algo.tau", self.tau, closed_right=True)
         _check_number("algo.reward_scale", self.reward_scale)
-        _positive("algo.batch_size", self.batch_size, integer=True)
         _choice("algo.step_mode", self.step_mode, STEP_MODES)
         _check_number("algo.max_grad_norm", self.max_grad_norm)
         if self.max_grad_norm < 0:
@@ -244,6 +247,7 @@ class TrainConfig:
     warmup_steps: int = 30_000  # uniform-random transitions before the first update, extra
 
     buffer_size: int = 1_000_000
+    batch_size: int = 256  # transitions sampled from the replay buffer per update
     eval_every: int = 125_000  # post-warm-up transitions
     eval_episodes: int = 20
     eval_particles: int = 1  # best-of-N at evaluation (1 = the training sampler)
@@ -253,8 +257,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in (
-            "num_envs", "updates_per_step", "total_steps", "buffer_size", "eval_every",
-            "eval_episodes", "eval_particles", "chunk_iters", "keep_checkpoints",
+            "num_envs", "updates_per_step", "total_steps", "buffer_size", "batch_size",
+            "eval_every", "eval_episodes", "eval_particles", "chunk_iters", "keep_checkpoints",
         ):
             _positive(f"train.{name}", getattr(self, name), integer=True)
         for name in ("warmup_steps", "checkpoint_every"):
@@ -270,6 +274,11 @@ class TrainConfig:
             raise ConfigError(
                 f"train.total_steps ({self.total_steps}) must be >= train.num_envs "
                 f"({self.num_envs})"
+            )
+        if self.batch_size > self.buffer_size:
+            raise ConfigError(
+                f"train.batch_size ({self.batch_size}) must be <= train.buffer_size "
+                f"({self.buffer_size})"
             )
 
 
@@ -295,7 +304,7 @@ class DistConfig:
     TPU, Kubernetes); `coordinator_address` also falls back to $JAX_COORDINATOR_ADDRESS.
     """
 
-    enabled: bool = False
+    enabled: bool = False  # start the same command on every host
     coordinator_address: str | None = None  # host:port of process 0, reachable by all
     num_processes: int | None = None
     process_id: int | None = None
@@ -337,11 +346,13 @@ class RunConfig:
     log: LogConfig = dataclasses.field(default_factory=LogConfig)
     distributed: DistConfig = dataclasses.field(default_factory=DistConfig)
     seed: int = 0
-    num_seeds: int = 1
+    num_seeds: int = 1  # independent seeds trained in one program (vmapped, sharded)
     run_dir: str | None = None  # default: runs/<env>-<variant>-s<seed>-<timestamp>
-    resume: str | None = None  # a run directory to continue
-    devices: int = 0  # accelerators to shard the seed axis over (0 = all visible)
-    compile_cache: str | None = "~/.cache/mjx_nclql/xla"  # persistent XLA cache; null = off
+    resume: str | None = None  # a run directory to continue from its latest good checkpoint
+    # Accelerators to shard the seed axis over (0 = all visible that split num_seeds evenly).
+    devices: int = 0
+    # Persistent XLA cache: compiled programs kept across starts; null = off.
+    compile_cache: str | None = "~/.cache/mjx_nclql/xla"
 
     def __post_init__(self) -> None:
         _check_number("seed", self.seed, integer=True)
@@ -351,8 +362,3 @@ class RunConfig:
         if self.devices < 0:
             raise ConfigError(f"devices must be >= 0, got {self.devices}")
         _positive("num_seeds", self.num_seeds, integer=True)
-        if self.algo.batch_size > self.train.buffer_size:
-            raise ConfigError(
-                f"algo.batch_size ({self.algo.batch_size}) must be <= train.buffer_size "
-                f"({self.train.buffer_size})"
-            )

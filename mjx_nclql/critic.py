@@ -7,7 +7,7 @@ the twin evaluation (and every Langevin gradient through it) is one batched comp
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import flax.linen as nn
 import jax
@@ -55,42 +55,36 @@ def dense(features: int, name: str) -> nn.Dense:
 
 
 class QNetwork(nn.Module):
-    """One critic: MLP on [obs, action, level embedding] -> scalar.
+    """One critic: MLP on [obs, action, level embedding] -> scalar, shaped by `cfg`.
 
     `conditioned=False` drops the level input altogether (plain LQL critic).
     """
 
-    hidden_sizes: Sequence[int] = (256, 256, 256)
-    activation: str = "mish"
+    cfg: CriticConfig
     conditioned: bool = True
-    level_embed_dim: int = 16
-    level_hidden_dim: int = 32
 
     @nn.compact
     def __call__(self, obs: jax.Array, action: jax.Array, level: jax.Array) -> jax.Array:
-        act = _ACTIVATIONS[self.activation]
+        cfg = self.cfg
+        act = _ACTIVATIONS[cfg.activation]
         parts = [obs, action]
         if self.conditioned:
             level = jnp.broadcast_to(level, action.shape[:-1])
-            emb = sinusoidal_encoding(level, self.level_embed_dim)
-            emb = dense(self.level_hidden_dim, "level_in")(emb)
-            emb = dense(self.level_embed_dim, "level_out")(act(emb))
+            emb = sinusoidal_encoding(level, cfg.level_embed_dim)
+            emb = dense(cfg.level_hidden_dim, "level_in")(emb)
+            emb = dense(cfg.level_embed_dim, "level_out")(act(emb))
             parts.append(emb)
         x = jnp.concatenate(parts, axis=-1)
-        for i, h in enumerate(self.hidden_sizes):
+        for i, h in enumerate(cfg.hidden_sizes):
             x = act(dense(h, f"hidden_{i}")(x))
         return dense(1, "out")(x)[..., 0]
 
 
 class EnsembleQ(nn.Module):
-    """`num_critics` independent QNetworks as one vmapped module: output [num_critics, ...]."""
+    """`cfg.num_critics` independent QNetworks as one vmapped module: output [num_critics, ...]."""
 
-    num_critics: int = 2
-    hidden_sizes: Sequence[int] = (256, 256, 256)
-    activation: str = "mish"
+    cfg: CriticConfig
     conditioned: bool = True
-    level_embed_dim: int = 16
-    level_hidden_dim: int = 32
 
     @nn.compact
     def __call__(self, obs: jax.Array, action: jax.Array, level: jax.Array) -> jax.Array:
@@ -100,27 +94,13 @@ class EnsembleQ(nn.Module):
             split_rngs={"params": True},
             in_axes=None,
             out_axes=0,
-            axis_size=self.num_critics,
+            axis_size=self.cfg.num_critics,
         )
-        return ensemble(
-            hidden_sizes=self.hidden_sizes,
-            activation=self.activation,
-            conditioned=self.conditioned,
-            level_embed_dim=self.level_embed_dim,
-            level_hidden_dim=self.level_hidden_dim,
-            name="critics",
-        )(obs, action, level)
+        return ensemble(self.cfg, self.conditioned, name="critics")(obs, action, level)
 
 
 def make_critic(cfg: CriticConfig, conditioned: bool) -> EnsembleQ:
-    return EnsembleQ(
-        num_critics=cfg.num_critics,
-        hidden_sizes=tuple(cfg.hidden_sizes),
-        activation=cfg.activation,
-        conditioned=conditioned,
-        level_embed_dim=cfg.level_embed_dim,
-        level_hidden_dim=cfg.level_hidden_dim,
-    )
+    return EnsembleQ(cfg, conditioned)
 
 
 def polyak(target: object, online: object, tau: float) -> object:

@@ -30,6 +30,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from mjx_nclql.run_dir import METRICS_FILE
+
 
 @dataclasses.dataclass(frozen=True)
 class Grid:
@@ -97,7 +99,7 @@ GRIDS: dict[str, Grid] = {
         run_overrides=("train.total_steps=400", "train.warmup_steps=80", "train.chunk_iters=10",
                        "train.eval_every=80", "train.checkpoint_every=0", "train.eval_episodes=2",
                        "algo.critic.hidden_sizes=[16]", "algo.sampler.num_levels=2",
-                       "algo.sampler.steps_per_level=1", "algo.batch_size=32"),
+                       "algo.sampler.steps_per_level=1", "train.batch_size=32"),
         cache_overrides=("train.total_steps=80",),
         expect_env=30.0, expect_update=15.0, expect_train=60.0, expect_cache=90.0,  # a 2-core CPU
     ),
@@ -157,14 +159,12 @@ def env_only(task: str, num_envs: int, steps: int) -> dict[str, Any]:
 def update_latency(batch: int, seeds: int, count: int, overrides: tuple[str, ...]) -> dict[str, Any]:
     """ms per update and updates/s of the `paper` algorithm at `batch`, `seeds` in one
     program, on HalfCheetah's sizes (the update never touches the simulator)."""
-    import envs
     from envs.bench import program_bytes
-    from mjx_nclql.agent import Agent
     from mjx_nclql.bench import load_config, update_program
+    from mjx_nclql.build import build
 
-    cfg = load_config("halfcheetah", "paper", "nclql", [f"algo.batch_size={batch}", *overrides])
-    env = envs.make("halfcheetah")
-    agent = Agent(cfg.algo, env.observation_size, env.action_size)
+    cfg = load_config("halfcheetah", "paper", "nclql", [f"train.batch_size={batch}", *overrides])
+    agent = build(cfg).agent
     keys = jax.random.split(jax.random.PRNGKey(0), seeds)
     state = jax.jit(jax.vmap(agent.init))(keys)
     fn = jax.jit(jax.vmap(update_program(agent, batch, count)))
@@ -251,7 +251,7 @@ def cache_starts(out: str, grid: Grid) -> list[dict[str, Any]]:
 
 def _evaluations(run_dir: str) -> list[dict[str, Any]]:
     """A run's evaluation records (seeds averaged) from its metrics.jsonl."""
-    path = os.path.join(run_dir, "metrics.jsonl")
+    path = os.path.join(run_dir, METRICS_FILE)
     if not os.path.exists(path):
         return []
     with open(path) as f:

@@ -1,19 +1,87 @@
-"""Multi-host runs: the seed axis spans every process's devices.
+"""Where the seeds live: devices, hosts and the seed axis sharded over them.
 
-Each host runs the same command (one process per host). The jitted chunks need no
-communication (seeds are independent), so only the host side changes: global arrays are
-assembled from host values, read back with an all-gather, and only process 0 writes outputs.
-With one process every helper reduces to its plain single-host form.
+A run's seeds are independent, so the seed axis is split over the visible devices and, in a
+multi-host run (one process per host, the same command on each), over every process's
+devices. The jitted chunks need no communication; only the host side changes: global arrays
+are assembled from host values, read back with an all-gather, and only process 0 writes
+outputs. With one process every helper reduces to its plain single-host form.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from typing import Any
 
 import jax
 import numpy as np
 
-from mjx_nclql.config import DistConfig
+from mjx_nclql.config import ConfigError, DistConfig, RunConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedLayout:
+    """The devices the seed axis is split over, and its sharding (None on one device)."""
+
+    devices: list[Any]
+    sharding: jax.sharding.Sharding | None
+
+    def put(self, x: Any) -> jax.Array:
+        """A host value with a leading seed axis, placed across the devices."""
+        return shard_like_seeds(x, self.sharding)
+
+
+def seed_layout(cfg: RunConfig) -> SeedLayout:
+    """`cfg.devices` devices (0 = all that split `num_seeds` evenly), checked before any
+    compile; the seed axis is sharded over them."""
+    devices = _select_devices(cfg)
+    if len(devices) == 1:
+        return SeedLayout(devices, None)
+    mesh = jax.sharding.Mesh(np.array(devices), ("seed",))
+    return SeedLayout(devices, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed")))
+
+
+def _select_devices(cfg: RunConfig) -> list[Any]:
+    devices = jax.devices()
+    if jax.process_count() > 1:  # multi-host: the seed axis spans every process's devices
+        if cfg.devices not in (0, len(devices)) or cfg.num_seeds % len(devices):
+            raise ConfigError(
+                f"a run over {jax.process_count()} processes shards num_seeds over all "
+                f"{len(devices)} devices: num_seeds ({cfg.num_seeds}) must be a multiple of "
+                f"{len(devices)} and devices must be 0, got {cfg.devices}"
+            )
+        return devices
+    if cfg.devices == 0:  # all: the most devices that split the seeds evenly
+        count = max(d for d in range(1, len(devices) + 1) if cfg.num_seeds % d == 0)
+        return devices[:count]
+    if cfg.devices > len(devices):
+        raise ConfigError(f"devices={cfg.devices} but only {len(devices)} are visible")
+    devices = devices[: cfg.devices]
+    if cfg.num_seeds % len(devices):
+        raise ConfigError(
+            f"num_seeds ({cfg.num_seeds}) must be divisible by the device count "
+            f"({len(devices)}): the seed axis is sharded across devices; set devices=N"
+        )
+    return devices
+
+
+def gib(n: float) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def check_memory(need: int, layout: SeedLayout, what: str) -> None:
+    """Refuse `need` bytes (split over the layout's devices) that cannot fit in device memory,
+    before any compile; `what` says which settings to lower."""
+    stats = jax.local_devices()[0].memory_stats() or {}
+    limit = stats.get("bytes_limit")
+    if limit is None:  # CPU: host memory
+        limit = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    per_device = need / len(layout.devices)
+    if per_device > 0.8 * limit:
+        raise ConfigError(
+            f"{what} needs {gib(per_device)} of replay per device but only {gib(limit)} is "
+            "available: lower train.buffer_size or num_seeds, or add devices"
+        )
 
 
 def initialize(cfg: DistConfig) -> None:
@@ -25,6 +93,10 @@ def initialize(cfg: DistConfig) -> None:
         num_processes=cfg.num_processes,
         process_id=cfg.process_id,
     )
+
+
+def multi_host() -> bool:
+    return jax.process_count() > 1
 
 
 def is_primary() -> bool:

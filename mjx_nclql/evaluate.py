@@ -134,7 +134,7 @@ def gymnasium_episodes(gym_id: str, kwargs: dict[str, Any], act: Any, params: An
 def _check_run(run_dir: str) -> tuple[Any, list[int]]:
     from mjx_nclql.checkpoint import Checkpointer
     from mjx_nclql.config import ConfigError
-    from mjx_nclql.train import load_run_config
+    from mjx_nclql.run_dir import checkpoint_dir, load_run_config
 
     if not os.path.isdir(run_dir):
         raise EvaluationError(f"no such run directory: {run_dir}")
@@ -142,7 +142,7 @@ def _check_run(run_dir: str) -> tuple[Any, list[int]]:
         cfg = load_run_config(run_dir)
     except (ConfigError, OSError, ValueError) as err:
         raise EvaluationError(f"{run_dir} is not a readable run: {err}") from err
-    ckpt_dir = os.path.join(run_dir, "checkpoints")
+    ckpt_dir = checkpoint_dir(run_dir)
     if not os.path.isdir(ckpt_dir):
         raise EvaluationError(f"{run_dir} has no checkpoints/ directory: nothing to evaluate")
     ckpt = Checkpointer(ckpt_dir)
@@ -164,10 +164,9 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
     import jax
 
     from mjx_nclql import compile_cache
+    from mjx_nclql.build import build
     from mjx_nclql.checkpoint import CheckpointError
     from mjx_nclql.policy import restore_params
-    from mjx_nclql.train import make_env
-    from mjx_nclql.trainer import make_schedule
 
     run_dir = os.path.abspath(run_dir)
     if episodes < 1:
@@ -192,8 +191,8 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
         echo(f"note: the run sets MJX physics option(s) {gym_spec[2]}; Gymnasium's task is "
              "evaluated as published, without them")
     compile_cache.enable(cfg.compile_cache)  # the run's programs, compiled once across calls
-    env = make_env(cfg)
-    sched = make_schedule(cfg.train, cfg.algo.batch_size)
+    setup = build(cfg)
+    env, sched = setup.env, setup.schedule
     base = jax.random.PRNGKey(key)
     entries = []
     for step in steps:

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from mjx_nclql.run_dir import CURVE_FILE, METRICS_FILE
+
 
 def _plain(value: Any) -> Any:
     """JSON-safe scalars/lists (NaN -> null) from numpy/jax values."""
@@ -27,8 +29,8 @@ class MetricsLogger:
 
     def __init__(self, run_dir: str, config: dict, *, wandb_mode: str, project: str,
                  entity: str | None, plot: bool, resume: bool, enabled: bool = True) -> None:
-        self.path = os.path.join(run_dir, "metrics.jsonl")
-        self.plot_path = os.path.join(run_dir, "learning_curve.png")
+        self.path = os.path.join(run_dir, METRICS_FILE)
+        self.plot_path = os.path.join(run_dir, CURVE_FILE)
         self.enabled = enabled
         self.plot = plot and enabled
         self._wandb = None

@@ -11,8 +11,10 @@ import jax
 import jax.numpy as jnp
 
 from mjx_nclql.agent import Agent
+from mjx_nclql.build import build, make_env
 from mjx_nclql.checkpoint import Checkpointer, CheckpointError
 from mjx_nclql.config import RunConfig
+from mjx_nclql.run_dir import checkpoint_dir, load_run_config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,8 +43,6 @@ class Policy:
 
     def make_env(self) -> Any:
         """The run's environment, built with the run's options."""
-        from mjx_nclql.train import make_env
-
         return make_env(self.config)
 
 
@@ -51,19 +51,13 @@ def restore_params(
 ) -> tuple[RunConfig, Agent, int, Any]:
     """(config, agent, checkpoint step, critic parameters with a leading seed axis) of a run;
     `step=None` takes the newest readable checkpoint."""
-    from mjx_nclql.train import load_run_config, make_env
-
     cfg = load_run_config(run_dir)
-    env = make_env(cfg)
-    algo = cfg.algo
+    agent = build(cfg).agent
     if num_particles is not None:
-        algo = dataclasses.replace(
-            algo, sampler=dataclasses.replace(algo.sampler, num_particles=num_particles)
-        )
-    agent = Agent(algo, env.observation_size, env.action_size)
+        agent = agent.with_particles(num_particles)
     one = jax.eval_shape(agent.init, jax.random.PRNGKey(0)).params
     like = jax.tree.map(lambda x: jnp.zeros((cfg.num_seeds, *x.shape), x.dtype), one)
-    ckpt_dir = os.path.join(run_dir, "checkpoints")
+    ckpt_dir = checkpoint_dir(run_dir)
     if not os.path.isdir(ckpt_dir):
         raise CheckpointError(f"{ckpt_dir} does not exist: the run saved no checkpoint")
     ckpt = Checkpointer(ckpt_dir)
@@ -77,8 +71,6 @@ def restore_params(
 def load(run_dir: str, seed_index: int = 0, num_particles: int | None = None,
          step: int | None = None) -> Policy:
     """Policy of seed `seed_index` from checkpoint `step` (default: the newest readable)."""
-    from mjx_nclql.train import load_run_config
-
     num_seeds = load_run_config(run_dir).num_seeds
     if not 0 <= seed_index < num_seeds:
         raise ValueError(f"seed_index must be in [0, {num_seeds}), got {seed_index}")

@@ -63,10 +63,10 @@ def _wall_seconds(train: list[dict[str, Any]]) -> float:
 
 def read_run(run_dir: str) -> list[SeedCurve]:
     """Every seed of one run directory."""
-    from mjx_nclql.train import load_run_config
+    from mjx_nclql.run_dir import METRICS_FILE, load_run_config
 
     run_dir = os.path.abspath(run_dir)
-    path = os.path.join(run_dir, "metrics.jsonl")
+    path = os.path.join(run_dir, METRICS_FILE)
     if not os.path.isfile(path):
         raise ReportError(f"{run_dir}: no metrics.jsonl; is it a run directory?")
     try:

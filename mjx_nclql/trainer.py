@@ -2,21 +2,24 @@
 
 `Trainer` builds pure functions of a `TrainState` with a leading seed axis: `init(keys)`,
 `warmup_chunk(state)` (uniform actions, no updates), `train_chunk(state)` (Langevin actions,
-updates) and `evaluate(state)`. Each is `jit(vmap(...))` over seeds, so N seeds are one
-program; nothing leaves the device inside a chunk. Python drives the chunks (see `train.py`).
+updates) and `evaluate(params, keys)`. Each is `jit(vmap(...))` over seeds, so N seeds are
+one program; nothing leaves the device inside a chunk. A chunk returns the new state and a
+`ChunkSummary`; Python drives the chunks (see `train.py`).
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import math
+import time
+from collections.abc import Callable
 from typing import Any
 
 import flashbax as fbx
 import flax.struct
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from envs.vector import VecEnv, VecState
 from mjx_nclql.agent import Agent, AgentState, Batch
@@ -28,11 +31,47 @@ SEED_AXIS = "seed"  # the axis name of the vmap over seeds (the env batch reduce
 
 @flax.struct.dataclass
 class TrainState:
+    """One seed's whole training state (the trainer's functions add a leading seed axis)."""
+
     agent: AgentState
     buffer: Any  # flashbax item-buffer state
-    env: VecState
+    envs: VecState  # the batch of environments, mid-episode
     key: jax.Array
-    env_steps: jax.Array  # int32 transitions collected (all envs)
+
+
+@flax.struct.dataclass
+class EpisodeTotals:
+    """Episodes that ended during a chunk: their count and summed returns and lengths."""
+
+    count: jax.Array
+    return_sum: jax.Array
+    length_sum: jax.Array
+
+    @classmethod
+    def of_step(cls, envs: VecState) -> EpisodeTotals:
+        """The episodes that ended on the step that produced `envs`."""
+        return cls(count=envs.ep_done.sum(),
+                   return_sum=envs.ep_return.sum().astype(jnp.float32),  # 0 where not ended
+                   length_sum=envs.ep_length.sum().astype(jnp.float32))
+
+    def means(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean return, mean length) per seed on the host; NaN where no episode ended."""
+        count = np.asarray(self.count)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ended = np.maximum(count, 1)
+            return (np.where(count > 0, np.asarray(self.return_sum) / ended, np.nan),
+                    np.where(count > 0, np.asarray(self.length_sum) / ended, np.nan))
+
+
+@flax.struct.dataclass
+class ChunkSummary:
+    """What a chunk reports to the host (each field with a leading seed axis there)."""
+
+    episodes: EpisodeTotals
+    losses: dict[str, jax.Array]  # the agent's update metrics averaged over the chunk; {} in warm-up
+    nan_resets_total: jax.Array  # resets forced by non-finite physics since the run began
+    sanitised_actions_total: jax.Array  # actions with non-finite entries (zeroed) since then
+    params_finite: jax.Array  # every critic parameter is finite after the chunk
 
 
 def replay_bytes(obs_dim: int, action_dim: int, capacity: int, num_seeds: int) -> int:
@@ -85,13 +124,13 @@ class Schedule:
         return chunk == self.total_chunks or bool(every and done >= 0 and done % every == 0)
 
 
-def make_schedule(cfg: TrainConfig, batch_size: int) -> Schedule:
+def make_schedule(cfg: TrainConfig) -> Schedule:
     """Round the protocol to whole chunks: warm-up rounds up (so the buffer can fill a batch and
     training starts on a chunk boundary); the budget after it rounds up to whole chunks."""
     n = cfg.num_envs
     train_iters = max(1, cfg.total_steps // n)
     chunk = min(cfg.chunk_iters, train_iters)
-    warm_iters = math.ceil(max(cfg.warmup_steps, batch_size) / n)
+    warm_iters = math.ceil(max(cfg.warmup_steps, cfg.batch_size) / n)
     per_chunk = n * chunk
     return Schedule(
         chunk_iters=chunk,
@@ -108,7 +147,7 @@ def make_schedule(cfg: TrainConfig, batch_size: int) -> Schedule:
 class Trainer:
     """Pure, seed-vmapped building blocks of one training run."""
 
-    def __init__(self, env: Any, agent: Agent, cfg: TrainConfig, batch_size: int) -> None:
+    def __init__(self, env: Any, agent: Agent, cfg: TrainConfig) -> None:
         if agent.obs_dim != env.observation_size or agent.action_dim != env.action_size:
             raise ValueError(
                 f"agent sizes ({agent.obs_dim}, {agent.action_dim}) do not match env "
@@ -118,13 +157,11 @@ class Trainer:
         self.agent = agent
         self.cfg = cfg
         self.vec = VecEnv(env, cfg.num_envs, batch_axis=SEED_AXIS)
-        self.schedule = make_schedule(cfg, batch_size)
-        # Python-side count of traces per function: a retrace shows up here (tests assert 1).
-        self.trace_counts: collections.Counter[str] = collections.Counter()
+        self.schedule = make_schedule(cfg)
         self.buffer = fbx.make_item_buffer(
             max_length=cfg.buffer_size,
             min_length=1,
-            sample_batch_size=batch_size,
+            sample_batch_size=cfg.batch_size,
             add_batches=True,
         )
         self.init = jax.jit(jax.vmap(self._init))
@@ -137,6 +174,32 @@ class Trainer:
             jax.vmap(lambda s: self._chunk(s, warmup=False), axis_name=SEED_AXIS), donate_argnums=0
         )
         self.evaluate = jax.jit(jax.vmap(self._evaluate, in_axes=(0, 0)))
+
+        self.compiled: set[str] = set()  # functions compiled ahead of their first call
+
+    def chunk_name(self, index: int) -> str:
+        """Which chunk function chunk `index` (0-based) of the schedule runs."""
+        return "warmup_chunk" if self.schedule.is_warmup(index) else "train_chunk"
+
+    def run_chunk(self, state: TrainState, index: int) -> tuple[TrainState, ChunkSummary]:
+        """Chunk `index` (0-based) of the schedule: warm-up or training."""
+        return getattr(self, self.chunk_name(index))(state)
+
+    def compile_once(self, name: str, *args: Any,
+                     announce: Callable[[str, Callable[[], float]], None]) -> None:
+        """Compile function `name` for `args` ahead of its first call (which then reuses the
+        program), through `announce(what, compile)` so the caller can show compiling as a
+        phase of its own rather than as a slow first chunk; a no-op once compiled."""
+        if name in self.compiled:
+            return
+
+        def compile_now() -> float:
+            started = time.perf_counter()
+            getattr(self, name).lower(*args).compile()
+            return time.perf_counter() - started
+
+        announce(name.replace("_", " "), compile_now)
+        self.compiled.add(name)
 
     # ------------------------------------------------------------------ single seed
     def _init(self, key: jax.Array) -> TrainState:
@@ -152,33 +215,30 @@ class Trainer:
         return TrainState(
             agent=self.agent.init(agent_key),
             buffer=self.buffer.init(example),
-            env=self.vec.reset(env_key),
+            envs=self.vec.reset(env_key),
             key=key,
-            env_steps=jnp.zeros((), jnp.int32),
         )
 
-    def _iteration(self, ts: TrainState, warmup: bool) -> tuple[TrainState, dict[str, jax.Array]]:
+    def _iteration(
+        self, ts: TrainState, warmup: bool
+    ) -> tuple[TrainState, tuple[EpisodeTotals, dict[str, jax.Array]]]:
         key, act_key, upd_key = jax.random.split(ts.key, 3)
-        obs = ts.env.obs.astype(jnp.float32)
+        obs = ts.envs.obs.astype(jnp.float32)
         if warmup:
             actions = jax.random.uniform(act_key, (self.cfg.num_envs, self.env.action_size),
                                          minval=-1.0, maxval=1.0)
         else:
             actions = self.agent.act(ts.agent.params, obs, act_key)
-        env = self.vec.step(ts.env, actions)
+        envs = self.vec.step(ts.envs, actions)
         transitions = Batch(
             obs=obs,
             action=actions,
-            reward=env.reward.astype(jnp.float32),
-            next_obs=env.final_obs.astype(jnp.float32),  # true next obs, also on truncation
-            terminated=env.terminated.astype(jnp.float32),
+            reward=envs.reward.astype(jnp.float32),
+            next_obs=envs.final_obs.astype(jnp.float32),  # true next obs, also on truncation
+            terminated=envs.terminated.astype(jnp.float32),
         )
         buffer = self.buffer.add(ts.buffer, transitions)
-        out = {
-            "episodes": env.ep_done.sum(),
-            "episode_return_sum": (env.ep_return * env.ep_done).sum().astype(jnp.float32),
-            "episode_length_sum": (env.ep_length * env.ep_done).sum().astype(jnp.float32),
-        }
+        losses: dict[str, jax.Array] = {}
         agent_state = ts.agent
         if not warmup:
 
@@ -189,44 +249,24 @@ class Trainer:
 
             keys = jax.random.split(upd_key, self.cfg.updates_per_step)
             agent_state, metrics = jax.lax.scan(one_update, agent_state, keys)
-            out.update(jax.tree.map(jnp.mean, metrics))
-        new = TrainState(
-            agent=agent_state,
-            buffer=buffer,
-            env=env,
-            key=key,
-            env_steps=ts.env_steps + self.cfg.num_envs,
-        )
-        return new, out
+            losses = jax.tree.map(jnp.mean, metrics)
+        new = TrainState(agent=agent_state, buffer=buffer, envs=envs, key=key)
+        return new, (EpisodeTotals.of_step(envs), losses)
 
-    def _chunk(self, ts: TrainState, warmup: bool) -> tuple[TrainState, dict[str, jax.Array]]:
-        self.trace_counts["warmup_chunk" if warmup else "train_chunk"] += 1
-        ts, outs = jax.lax.scan(
+    def _chunk(self, ts: TrainState, warmup: bool) -> tuple[TrainState, ChunkSummary]:
+        ts, (episodes, losses) = jax.lax.scan(
             lambda s, _: self._iteration(s, warmup), ts, None, length=self.schedule.chunk_iters
         )
-        summary = {k: v.mean() for k, v in outs.items() if not k.startswith("episode")}
-        summary["episodes"] = outs["episodes"].sum()
-        summary["episode_return_sum"] = outs["episode_return_sum"].sum()
-        summary["episode_length_sum"] = outs["episode_length_sum"].sum()
-        summary["nan_resets"] = ts.env.nan_resets
-        summary["sanitised_actions"] = ts.env.sanitised_actions
-        summary["params_finite"] = jnp.all(
-            jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(ts.agent.params)])
+        finite = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(ts.agent.params)]
+        return ts, ChunkSummary(
+            episodes=jax.tree.map(jnp.sum, episodes),
+            losses=jax.tree.map(jnp.mean, losses),
+            nan_resets_total=ts.envs.nan_resets,
+            sanitised_actions_total=ts.envs.sanitised_actions,
+            params_finite=jnp.all(jnp.stack(finite)),
         )
-        return ts, summary
 
     def _evaluate(self, params: Any, key: jax.Array) -> EpisodeStats:
         """`eval_episodes` full episodes with the stochastic sampler: returns, lengths [K]."""
-        self.trace_counts["evaluate"] += 1
-        agent = self.agent
-        if self.cfg.eval_particles != agent.cfg.sampler.num_particles:
-            sampler = dataclasses.replace(
-                agent.cfg.sampler, num_particles=self.cfg.eval_particles
-            )
-            agent = dataclasses.replace(agent, cfg=dataclasses.replace(agent.cfg, sampler=sampler))
+        agent = self.agent.with_particles(self.cfg.eval_particles)
         return run_episodes(self.env, agent.act, params, key, self.cfg.eval_episodes)
-
-    # ------------------------------------------------------------------ conveniences
-    def seed_keys(self, seed: int, num_seeds: int) -> jax.Array:
-        """One independent key per seed: seed s of a multi-seed run equals a 1-seed run of s."""
-        return jnp.stack([jax.random.PRNGKey(seed + i) for i in range(num_seeds)])

@@ -10,7 +10,7 @@ import numpy as np
 from mjx_nclql.agent import Agent, Batch
 from mjx_nclql.config import AlgoConfig, CriticConfig, SamplerConfig
 
-SMALL = dict(critic=CriticConfig(hidden_sizes=(16, 16)), batch_size=8)
+SMALL = dict(critic=CriticConfig(hidden_sizes=(16, 16)))
 
 
 def _batch(obs_dim: int = 3, act_dim: int = 2, n: int = 8) -> Batch:

@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from mjx_nclql.config import AlgoConfig, ConfigError, DistConfig, RunConfig, SamplerConfig, from_dict
+from mjx_nclql.config import (
+    AlgoConfig,
+    ConfigError,
+    DistConfig,
+    RunConfig,
+    SamplerConfig,
+    TrainConfig,
+    from_dict,
+)
 
 
 def test_defaults_are_the_reference_program() -> None:
@@ -18,7 +26,7 @@ def test_defaults_are_the_reference_program() -> None:
     )
     assert cfg.critic.hidden_sizes == (256, 256, 256) and cfg.critic.activation == "mish"
     assert cfg.critic.level_embed_dim == 16 and cfg.critic.num_critics == 2
-    assert (cfg.lr, cfg.gamma, cfg.tau, cfg.reward_scale, cfg.batch_size) == (
+    assert (cfg.lr, cfg.gamma, cfg.tau, cfg.reward_scale, TrainConfig().batch_size) == (
         1e-4, 0.99, 0.005, 0.2, 256
     )
     assert cfg.step_mode == "sequential"
@@ -42,7 +50,6 @@ def test_defaults_are_the_reference_program() -> None:
         ({"lr": -1e-3}, "algo.lr"),
         ({"gamma": 1.0}, "algo.gamma"),
         ({"tau": 1.5}, "algo.tau"),
-        ({"batch_size": 0}, "algo.batch_size"),
         ({"step_mode": "both"}, "step_mode"),
         ({"variant": "sac"}, "variant"),
         ({"critic": {"hidden_sizes": []}}, "critic.hidden_sizes"),
@@ -56,6 +63,19 @@ def test_defaults_are_the_reference_program() -> None:
 def test_invalid_values_name_the_field(values: dict, field: str) -> None:
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         from_dict(AlgoConfig, values)
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"batch_size": 0}, "train.batch_size"),
+        ({"batch_size": 2000, "buffer_size": 1000}, "train.batch_size"),
+        ({"num_envs": 0}, "train.num_envs"),
+    ],
+)
+def test_invalid_train_settings_name_the_field(values: dict, field: str) -> None:
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        from_dict(TrainConfig, values)
 
 
 def test_from_dict_builds_nested_and_converts_ints() -> None:

@@ -22,7 +22,7 @@ class TwinCriticTest(chex.TestCase):
         params = net.init(jax.random.key(0), obs, act, level)["params"]
         twin = self.variant(lambda p: net.apply({"params": p}, obs, act, level))(params)
         chex.assert_shape(twin, (2, 7))
-        single = QNetwork(hidden_sizes=(32, 32), conditioned=True)
+        single = QNetwork(cfg, conditioned=True)
         for i in range(2):
             p_i = jax.tree.map(lambda x, i=i: x[i], params["critics"])
             np.testing.assert_allclose(

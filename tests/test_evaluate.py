@@ -102,9 +102,10 @@ def test_hopper_policy_has_the_same_return_in_mjx_and_gymnasium(tmp_path) -> Non
         env=EnvConfig(name="hopper", options={"episode_length": 100}),
         algo=AlgoConfig(
             sampler=SamplerConfig(num_levels=3, steps_per_level=2, sigma_max=0.1, sigma_min=0.01),
-            critic=CriticConfig(hidden_sizes=(32, 32)), batch_size=64, lr=1e-3,
+            critic=CriticConfig(hidden_sizes=(32, 32)), lr=1e-3,
         ),
         train=TrainConfig(num_envs=8, total_steps=800, warmup_steps=400, buffer_size=5000,
+                          batch_size=64,
                           eval_every=800, eval_episodes=2, chunk_iters=25, checkpoint_every=800),
         log=LogConfig(wandb_mode="disabled", progress=False, plot=False),
         run_dir=str(tmp_path / "hopper"),

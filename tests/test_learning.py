@@ -16,8 +16,16 @@ import numpy as np
 import pytest
 
 from mjx_nclql.agent import Agent
-from mjx_nclql.config import AlgoConfig, CriticConfig, SamplerConfig, TrainConfig
-from mjx_nclql.probes import ProbeEnv
+from mjx_nclql.build import build
+from mjx_nclql.config import (
+    AlgoConfig,
+    CriticConfig,
+    EnvConfig,
+    RunConfig,
+    SamplerConfig,
+    TrainConfig,
+)
+from mjx_nclql.keys import seed_keys
 from mjx_nclql.trainer import Trainer
 
 C, GAMMA, W = 0.2, 0.9, 200.0
@@ -34,25 +42,23 @@ def _algo(variant: str) -> AlgoConfig:
         sampler = SamplerConfig(num_levels=8, steps_per_level=2, sigma_max=0.3, sigma_min=0.003,
                                 eps=2e-4, w=W)
     return AlgoConfig(variant=variant, sampler=sampler, critic=CriticConfig(hidden_sizes=(64, 64)),
-                      lr=1e-3, batch_size=128, gamma=GAMMA, tau=0.05, reward_scale=C)
+                      lr=1e-3, gamma=GAMMA, tau=0.05, reward_scale=C)
 
 
 @functools.cache
 def _train(kind: str, variant: str, iters: int) -> tuple[Agent, Trainer, object]:
-    env = ProbeEnv(kind, action_size=1, episode_length=5)
-    algo = _algo(variant)
+    env = EnvConfig(name=f"probe_{kind}", options={"action_size": 1, "episode_length": 5})
     # `iters` vector steps in all: one warm-up chunk of 100, the rest training.
-    cfg = TrainConfig(num_envs=16, total_steps=16 * (iters - 100), warmup_steps=512,
-                      buffer_size=32_000,
-                      chunk_iters=100, eval_episodes=16)
-    agent = Agent(algo, env.observation_size, env.action_size)
-    trainer = Trainer(env, agent, cfg, algo.batch_size)
-    ts = trainer.init(trainer.seed_keys(0, 2))
+    train = TrainConfig(num_envs=16, total_steps=16 * (iters - 100), warmup_steps=512,
+                        buffer_size=32_000, batch_size=128, chunk_iters=100, eval_episodes=16)
+    setup = build(RunConfig(env=env, algo=_algo(variant), train=train))
+    agent, trainer = setup.agent, setup.trainer
+    ts = trainer.init(seed_keys(0, 2))
     for _ in range(trainer.schedule.warmup_chunks):
         ts, _ = trainer.warmup_chunk(ts)
     for _ in range(trainer.schedule.train_chunks):
         ts, summary = trainer.train_chunk(ts)
-    assert bool(np.all(summary["params_finite"]))
+    assert bool(np.all(summary.params_finite))
     return agent, trainer, ts
 
 
@@ -111,7 +117,7 @@ def test_truncated_chain_bootstraps_over_time_limits() -> None:
     print(f"truncated chain: Q in [{q.min():.3f}, {q.max():.3f}], Q* = 2.0")
     np.testing.assert_allclose(q, C / (1 - GAMMA), atol=0.1)
     # Episode statistics: every evaluation episode lasts the 5-step limit with return 5.
-    returns = np.asarray(trainer.evaluate(ts.agent.params, trainer.seed_keys(11, 2)).returns)
+    returns = np.asarray(trainer.evaluate(ts.agent.params, seed_keys(11, 2)).returns)
     np.testing.assert_allclose(returns, 5.0)
 
 
@@ -124,20 +130,17 @@ def test_short_training_on_hopper_beats_a_random_policy() -> None:
     exp(w Q) by the reference sampler: w = 500, L = 10, T = 2, grad-norm; small critic, lr 1e-3)
     must reach a mean return >= 80 and >= 4x the random one, in both seeds. Seen on 2 CPU
     cores: random 17.5 / 17.9, learned 159.9 / 162.3 (1,300 updates gave 95 / 168)."""
-    import envs
-
-    env = envs.make("hopper", episode_length=200)
-    algo = AlgoConfig(critic=CriticConfig(hidden_sizes=(64, 64)), batch_size=128, lr=1e-3)
-    cfg = TrainConfig(num_envs=16, total_steps=16 * 1800, warmup_steps=2048, buffer_size=50_000,
-                      chunk_iters=100)
-    agent = Agent(algo, env.observation_size, env.action_size)
-    trainer = Trainer(env, agent, cfg, algo.batch_size)
-    ts = trainer.init(trainer.seed_keys(0, 2))
+    env = EnvConfig(name="hopper", options={"episode_length": 200})
+    algo = AlgoConfig(critic=CriticConfig(hidden_sizes=(64, 64)), lr=1e-3)
+    train = TrainConfig(num_envs=16, total_steps=16 * 1800, warmup_steps=2048,
+                        buffer_size=50_000, batch_size=128, chunk_iters=100)
+    trainer = build(RunConfig(env=env, algo=algo, train=train)).trainer
+    ts = trainer.init(seed_keys(0, 2))
 
     def mean_return(summaries: list) -> np.ndarray:
-        eps = np.sum([s["episodes"] for s in summaries], axis=0)
-        assert np.all(eps > 0)
-        return np.sum([s["episode_return_sum"] for s in summaries], axis=0) / eps
+        ended = np.sum([s.episodes.count for s in summaries], axis=0)
+        assert np.all(ended > 0)
+        return np.sum([s.episodes.return_sum for s in summaries], axis=0) / ended
 
     warm, late = [], []
     for _ in range(trainer.schedule.warmup_chunks):
@@ -151,7 +154,7 @@ def test_short_training_on_hopper_beats_a_random_policy() -> None:
     random_return, learned_return = mean_return(warm), mean_return(late)
     print(f"hopper: random-policy return {random_return.round(1)}, sampler's return over the "
           f"last 3 chunks {learned_return.round(1)} (updates {int(ts.agent.updates[0])})")
-    assert bool(np.all(late[-1]["params_finite"]))
+    assert bool(np.all(late[-1].params_finite))
     assert np.all(random_return < 30)
     assert np.all(learned_return >= 80)
     assert np.all(learned_return >= 4 * random_return)

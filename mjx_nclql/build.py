@@ -1,0 +1,56 @@
+"""From a validated config to the parts a run is made of, built one way everywhere.
+
+Training, the benchmark, evaluation, policy loading and the tests all call `build(cfg)`, so
+the environment, agent and trainer of a run directory are always the ones it trained with.
+Building compiles nothing: the trainer's functions are jitted lazily on their first call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from mjx_nclql.agent import Agent
+from mjx_nclql.config import ConfigError, RunConfig
+from mjx_nclql.trainer import Schedule, Trainer, replay_bytes
+
+
+def make_env(cfg: RunConfig) -> Any:
+    """The MJX task `env.name` (or an analytic probe `probe_<kind>`, for checks)."""
+    import envs
+    from mjx_nclql.probes import ProbeEnv
+
+    try:
+        if cfg.env.name.startswith("probe_"):
+            return ProbeEnv(cfg.env.name.removeprefix("probe_"), **cfg.env.options)
+        return envs.make(cfg.env.name, **cfg.env.options)
+    except TypeError as err:
+        raise ConfigError(f"env.options: {err}") from err
+    except ValueError as err:
+        raise ConfigError(f"env: {err}") from err
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    """The environment, agent and trainer of one config."""
+
+    config: RunConfig
+    env: Any
+    agent: Agent
+    trainer: Trainer
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.trainer.schedule
+
+    def replay_bytes(self) -> int:
+        """Device memory the replay buffers of all seeds take."""
+        return replay_bytes(self.env.observation_size, self.env.action_size,
+                            self.config.train.buffer_size, self.config.num_seeds)
+
+
+def build(cfg: RunConfig) -> Setup:
+    env = make_env(cfg)
+    agent = Agent(cfg.algo, env.observation_size, env.action_size)
+    return Setup(config=cfg, env=env, agent=agent,
+                 trainer=Trainer(env, agent, cfg.train))
