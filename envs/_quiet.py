@@ -1,11 +1,22 @@
-"""Import mujoco.mjx with its stdout notes sent to stderr.
+"""Import mujoco.mjx without its notes about a backend this project does not use.
 
-mujoco.mjx prints "Failed to import warp" (an optional GPU backend we do not use)
-to stdout on import, which would corrupt `python -m envs.bench --json` output.
+On import, mujoco.mjx prints "Failed to import warp: ..." and "Failed to import mujoco_warp:
+..." to stdout when the optional NVIDIA Warp backend is not installed. The JAX backend used
+here never needs it, so those two lines are dropped. Anything else printed during the import
+is passed on to stderr (not stdout, so `python -m envs.bench --json` output stays clean).
 """
 
 import contextlib
+import io
 import sys
 
-with contextlib.redirect_stdout(sys.stderr):
-    from mujoco import mjx  # noqa: F401
+_OPTIONAL_BACKEND = ("Failed to import warp:", "Failed to import mujoco_warp:")
+
+_printed = io.StringIO()
+try:
+    with contextlib.redirect_stdout(_printed):
+        from mujoco import mjx  # noqa: F401
+finally:
+    for _line in _printed.getvalue().splitlines():
+        if not _line.startswith(_OPTIONAL_BACKEND):
+            print(_line, file=sys.stderr)
