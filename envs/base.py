@@ -1,15 +1,17 @@
 """The task-independent part of an MJX port of a Gymnasium MuJoCo -v4 task.
 
 `MjxEnv` owns the physics (model loading, action rescaling, frame skip, reset
-noise plumbing, non-finite guards, truncation); each task module only supplies its
-Gymnasium v4 definitions (noise, observation, reward, health) through four hooks.
+noise, non-finite guards, truncation) and the definitions the six v4 tasks share
+(reset noise law, qpos/qvel observation, control cost, forward velocity, healthy
+reward and termination, planar x/y metrics). A task module declares a few class
+attributes and supplies only what is specific to it, chiefly `_reward`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
@@ -24,10 +26,20 @@ from envs.state import State
 
 @dataclasses.dataclass(frozen=True)
 class TaskConfig:
-    """Base of the per-task option dataclasses (Gymnasium v4 constructor arguments)."""
+    """Base of the per-task option dataclasses (Gymnasium v4 constructor arguments).
+
+    It declares no fields: each task lists its own, in Gymnasium's order and with
+    Gymnasium's defaults. The shared helpers of `MjxEnv` read them by Gymnasium's
+    names (`reset_noise_scale`, `ctrl_cost_weight`, `healthy_reward`, ...), so a
+    task only needs the fields of the helpers it uses.
+    """
 
 
 COMMON_OPTIONS = ("episode_length", "solver_iterations", "ls_iterations", "c_contact_frames")
+
+# The planar-position metrics Ant, Humanoid and Swimmer report (v4 `info` names, in
+# v4's order), as built by `MjxEnv._xy_metrics`; "forward_reward" follows them in v4.
+XY_METRICS = ("x_position", "y_position", "distance_from_origin", "x_velocity", "y_velocity")
 
 
 class MjxEnv:
@@ -45,6 +57,15 @@ class MjxEnv:
     config_cls: ClassVar[type[TaskConfig]]
     metric_names: ClassVar[tuple[str, ...]]
     needs_cfrc_ext: bool = False
+    # Leading qpos coordinates (the global x, or x and y) that v4 drops from the
+    # observation when `exclude_current_positions_from_observation` is set: 1 for the
+    # planar tasks, 2 for Ant, Humanoid and Swimmer.
+    excluded_qpos: ClassVar[int] = 1
+    # v4's law for the qvel reset noise of scale s: uniform(-s, s) for most tasks,
+    # s * N(0, 1) for Ant and HalfCheetah. qpos noise is always uniform(-s, s).
+    qvel_noise: ClassVar[Literal["uniform", "normal"]] = "uniform"
+    # The task's TaskConfig subclass instance (tasks narrow the annotation).
+    config: Any
 
     def __init__(
         self,
@@ -104,33 +125,109 @@ class MjxEnv:
     def _setup(self) -> None:
         """Cache task constants (body ids, masses) once the model exists."""
 
-    def _observation_size(self) -> int:
-        raise NotImplementedError
-
-    def _reset_noise(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        """Return the (qpos, qvel) a fresh episode starts from."""
-        raise NotImplementedError
-
-    def _observation(self, data: mjx.Data) -> jax.Array:
-        raise NotImplementedError
-
     def _reward(
         self, before: mjx.Data, after: mjx.Data, ctrl: jax.Array
     ) -> tuple[jax.Array, jax.Array, dict[str, jax.Array]]:
-        """Return (reward, terminated as bool, metrics) for one env step."""
+        """Return (reward, terminated as bool, metrics) for one env step.
+
+        `metrics` must hold exactly `metric_names`; the helpers below build the
+        shared terms (control cost, forward velocity, healthy reward, x/y metrics).
+        """
         raise NotImplementedError
 
-    def _observed_qpos(self, data: mjx.Data, n_excluded: int) -> jax.Array:
-        """qpos minus the leading global x (and y) coordinates when v4 excludes them."""
-        exclude = getattr(self.config, "exclude_current_positions_from_observation", False)
-        return data.qpos[n_excluded:] if exclude else data.qpos
+    def _extra_observation(self, data: mjx.Data) -> list[jax.Array]:
+        """Observation parts after qpos and qvel (Humanoid's com-based terms, Ant's
+        contact forces); none by default. Keep `_extra_observation_size` in step."""
+        return []
 
-    # ------------------------------------------------------------- noise helpers
+    def _extra_observation_size(self) -> int:
+        """Total length of `_extra_observation`, known without tracing the model."""
+        return 0
+
+    def _observed_qvel(self, data: mjx.Data) -> jax.Array:
+        """qvel as it enters the observation (Hopper and Walker2d clip it)."""
+        return data.qvel
+
+    # ------------------------------------------------------------ observation
+    def _n_excluded_qpos(self) -> int:
+        """How many leading qpos entries the observation drops under this config."""
+        exclude = getattr(self.config, "exclude_current_positions_from_observation", False)
+        return self.excluded_qpos if exclude else 0
+
+    def _observed_qpos(self, data: mjx.Data) -> jax.Array:
+        """qpos minus the leading global x (and y) coordinates when v4 excludes them."""
+        n = self._n_excluded_qpos()
+        return data.qpos[n:] if n else data.qpos
+
+    def _observation_size(self) -> int:
+        """Length of `_observation` (qpos, qvel and extras), without tracing anything."""
+        return self.mj_model.nq - self._n_excluded_qpos() + self.mj_model.nv + self._extra_observation_size()
+
+    def _observation(self, data: mjx.Data) -> jax.Array:
+        """v4's observation: observed qpos, observed qvel, then any task extras."""
+        parts = [self._observed_qpos(data), self._observed_qvel(data), *self._extra_observation(data)]
+        return jnp.concatenate(parts)
+
+    # ------------------------------------------------------------- reset noise
     def _uniform(self, key: jax.Array, size: int, scale: float) -> jax.Array:
         return jax.random.uniform(key, (size,), self.dtype, minval=-scale, maxval=scale)
 
     def _normal(self, key: jax.Array, size: int, scale: float) -> jax.Array:
         return scale * jax.random.normal(key, (size,), self.dtype)
+
+    def _reset_noise(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Return the (qpos, qvel) a fresh episode starts from.
+
+        v4's `reset_model`: init_qpos + uniform(±s) and init_qvel + `qvel_noise` of
+        scale s = `reset_noise_scale`, qpos drawn from the first half of `key`'s
+        split and qvel from the second (Ant's free-joint quaternion gets the noise
+        without renormalisation, as in v4).
+        """
+        kp, kv = jax.random.split(key)
+        s = self.config.reset_noise_scale
+        qpos = self.init_qpos + self._uniform(kp, self.mj_model.nq, s)
+        if self.qvel_noise == "uniform":
+            qvel = self.init_qvel + self._uniform(kv, self.mj_model.nv, s)
+        elif self.qvel_noise == "normal":
+            qvel = self.init_qvel + self._normal(kv, self.mj_model.nv, s)
+        else:
+            raise ValueError(
+                f"{self.name}: qvel_noise must be 'uniform' or 'normal', got {self.qvel_noise!r}"
+            )
+        return qpos, qvel
+
+    # ---------------------------------------------------------- reward helpers
+    def _ctrl_cost(self, ctrl: jax.Array) -> jax.Array:
+        """`ctrl_cost_weight * sum(ctrl**2)` on the rescaled, ctrl-space action."""
+        return self.config.ctrl_cost_weight * jnp.sum(jnp.square(ctrl))
+
+    def _x_velocity(self, before: mjx.Data, after: mjx.Data) -> jax.Array:
+        """Forward velocity of the planar tasks: displacement of qpos[0] over `dt`."""
+        return (after.qpos[0] - before.qpos[0]) / self.dt
+
+    def _xy_metrics(self, xy_before: jax.Array, xy_after: jax.Array) -> dict[str, jax.Array]:
+        """The `XY_METRICS` of a tracked point (Ant's torso, Humanoid's mass centre,
+        Swimmer's qpos[:2]) from its x/y before and after the step."""
+        x_velocity, y_velocity = (xy_after - xy_before) / self.dt
+        return {
+            "x_position": xy_after[0],
+            "y_position": xy_after[1],
+            "distance_from_origin": jnp.linalg.norm(xy_after),
+            "x_velocity": x_velocity,
+            "y_velocity": y_velocity,
+        }
+
+    def _healthy_terms(self, healthy: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(healthy_reward, terminated) from v4's health rule.
+
+        As v4: the healthy reward is paid while healthy, and always when
+        `terminate_when_unhealthy` (the episode then ends on the first unhealthy
+        step, which still earns it); termination only under that flag.
+        """
+        c = self.config
+        healthy_reward = jnp.where(healthy | c.terminate_when_unhealthy, c.healthy_reward, 0.0)
+        terminated = jnp.logical_not(healthy) & c.terminate_when_unhealthy
+        return healthy_reward, terminated
 
     # ------------------------------------------------------------------- the API
     def reset(self, key: jax.Array) -> State:

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from mujoco import mjx
 
-from envs.base import MjxEnv, TaskConfig, body_id
+from envs.base import XY_METRICS, MjxEnv, TaskConfig, body_id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,43 +41,27 @@ class Ant(MjxEnv):
         "reward_ctrl",
         "reward_survive",
         "reward_contact",
-        "x_position",
-        "y_position",
-        "distance_from_origin",
-        "x_velocity",
-        "y_velocity",
+        *XY_METRICS,
         "forward_reward",
     )
+    excluded_qpos = 2
+    qvel_noise = "normal"
     config: AntConfig
 
     def _setup(self) -> None:
         self.needs_cfrc_ext = self.config.use_contact_forces
         self._torso = body_id(self.mj_model, "torso")
 
-    def _observation_size(self) -> int:
-        skip = 2 if self.config.exclude_current_positions_from_observation else 0
-        contact = 6 * self.mj_model.nbody if self.config.use_contact_forces else 0
-        return self.mj_model.nq - skip + self.mj_model.nv + contact
-
-    def _reset_noise(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        # v4 adds the noise to the free joint's quaternion without renormalising it.
-        kp, kv = jax.random.split(key)
-        s = self.config.reset_noise_scale
-        qpos = self.init_qpos + self._uniform(kp, self.mj_model.nq, s)
-        qvel = self.init_qvel + self._normal(kv, self.mj_model.nv, s)
-        return qpos, qvel
-
     def contact_forces(self, data: mjx.Data) -> jax.Array:
         """cfrc_ext clipped to contact_force_range, shape (nbody, 6)."""
         low, high = self.config.contact_force_range
         return jnp.clip(data._impl.cfrc_ext, low, high)
 
-    def _observation(self, data: mjx.Data) -> jax.Array:
-        qpos = self._observed_qpos(data, 2)
-        parts = [qpos, data.qvel]
-        if self.config.use_contact_forces:
-            parts.append(self.contact_forces(data).ravel())
-        return jnp.concatenate(parts)
+    def _extra_observation(self, data: mjx.Data) -> list[jax.Array]:
+        return [self.contact_forces(data).ravel()] if self.config.use_contact_forces else []
+
+    def _extra_observation_size(self) -> int:
+        return 6 * self.mj_model.nbody if self.config.use_contact_forces else 0
 
     def is_healthy(self, data: mjx.Data) -> jax.Array:
         """v4 rule: finite state and torso height within the closed z range."""
@@ -88,26 +72,20 @@ class Ant(MjxEnv):
 
     def _reward(self, before: mjx.Data, after: mjx.Data, ctrl: jax.Array):
         c = self.config
-        xy_after = after.xipos[self._torso, :2]
-        x_velocity, y_velocity = (xy_after - before.xipos[self._torso, :2]) / self.dt
-        healthy = self.is_healthy(after)
-        healthy_reward = jnp.where(healthy | c.terminate_when_unhealthy, c.healthy_reward, 0.0)
-        ctrl_cost = c.ctrl_cost_weight * jnp.sum(jnp.square(ctrl))
+        xy = self._xy_metrics(before.xipos[self._torso, :2], after.xipos[self._torso, :2])
+        x_velocity = xy["x_velocity"]
+        healthy_reward, terminated = self._healthy_terms(self.is_healthy(after))
+        ctrl_cost = self._ctrl_cost(ctrl)
         if c.use_contact_forces:
             contact_cost = c.contact_cost_weight * jnp.sum(jnp.square(self.contact_forces(after)))
         else:
             contact_cost = jnp.zeros((), self.dtype)
-        terminated = jnp.logical_not(healthy) & c.terminate_when_unhealthy
         metrics = {
             "reward_forward": x_velocity,
             "reward_ctrl": -ctrl_cost,
             "reward_survive": healthy_reward,
             "reward_contact": -contact_cost,
-            "x_position": xy_after[0],
-            "y_position": xy_after[1],
-            "distance_from_origin": jnp.linalg.norm(xy_after),
-            "x_velocity": x_velocity,
-            "y_velocity": y_velocity,
+            **xy,
             "forward_reward": x_velocity,
         }
         reward = x_velocity + healthy_reward - ctrl_cost - contact_cost

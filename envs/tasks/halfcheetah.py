@@ -28,28 +28,13 @@ class HalfCheetah(MjxEnv):
     frame_skip = 5
     config_cls = HalfCheetahConfig
     metric_names = ("x_position", "x_velocity", "reward_run", "reward_ctrl")
+    qvel_noise = "normal"
     config: HalfCheetahConfig
 
-    def _observation_size(self) -> int:
-        skip = 1 if self.config.exclude_current_positions_from_observation else 0
-        return self.mj_model.nq - skip + self.mj_model.nv
-
-    def _reset_noise(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        kp, kv = jax.random.split(key)
-        s = self.config.reset_noise_scale
-        qpos = self.init_qpos + self._uniform(kp, self.mj_model.nq, s)
-        qvel = self.init_qvel + self._normal(kv, self.mj_model.nv, s)
-        return qpos, qvel
-
-    def _observation(self, data: mjx.Data) -> jax.Array:
-        qpos = self._observed_qpos(data, 1)
-        return jnp.concatenate([qpos, data.qvel])
-
     def _reward(self, before: mjx.Data, after: mjx.Data, ctrl: jax.Array):
-        c = self.config
-        x_velocity = (after.qpos[0] - before.qpos[0]) / self.dt
-        ctrl_cost = c.ctrl_cost_weight * jnp.sum(jnp.square(ctrl))
-        forward_reward = c.forward_reward_weight * x_velocity
+        x_velocity = self._x_velocity(before, after)
+        ctrl_cost = self._ctrl_cost(ctrl)
+        forward_reward = self.config.forward_reward_weight * x_velocity
         metrics = {
             "x_position": after.qpos[0],
             "x_velocity": x_velocity,

@@ -1,4 +1,4 @@
-"""Hopper-v4: hop forward on one leg; terminates when unhealthy."""
+"""Hopper-v4: hop forward in the plane on one leg; terminates when unhealthy."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import jax
 import jax.numpy as jnp
 from mujoco import mjx
 
-from envs.base import MjxEnv, TaskConfig
+from envs.base import TaskConfig
+from envs.tasks.planar_walker import PlanarWalker
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,60 +25,21 @@ class HopperConfig(TaskConfig):
     exclude_current_positions_from_observation: bool = True
 
 
-class Hopper(MjxEnv):
-    """Port of gymnasium.envs.mujoco.hopper_v4.HopperEnv.
-
-    Gymnasium v4 only reports x_position/x_velocity in `info`; the reward terms are
-    added under the names Gymnasium's later versions use.
-    """
+class Hopper(PlanarWalker):
+    """Port of gymnasium.envs.mujoco.hopper_v4.HopperEnv."""
 
     name = "hopper"
     gym_id = "Hopper-v4"
     xml_file = "hopper.xml"
     frame_skip = 4
     config_cls = HopperConfig
-    metric_names = ("x_position", "x_velocity", "reward_forward", "reward_ctrl", "reward_survive")
     config: HopperConfig
 
-    def _observation_size(self) -> int:
-        skip = 1 if self.config.exclude_current_positions_from_observation else 0
-        return self.mj_model.nq - skip + self.mj_model.nv
-
-    def _reset_noise(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        kp, kv = jax.random.split(key)
-        s = self.config.reset_noise_scale
-        qpos = self.init_qpos + self._uniform(kp, self.mj_model.nq, s)
-        qvel = self.init_qvel + self._uniform(kv, self.mj_model.nv, s)
-        return qpos, qvel
-
-    def _observation(self, data: mjx.Data) -> jax.Array:
-        qpos = self._observed_qpos(data, 1)
-        return jnp.concatenate([qpos, jnp.clip(data.qvel, -10.0, 10.0)])
-
     def is_healthy(self, data: mjx.Data) -> jax.Array:
-        """v4 rule: strict bounds on state[2:], torso height and torso angle."""
-        c = self.config
-        z, angle = data.qpos[1], data.qpos[2]
+        """v4 rule: strict bounds on state[2:] (qpos[2:] and all of qvel), torso height
+        and torso angle."""
         state = jnp.concatenate([data.qpos, data.qvel])[2:]
-        min_state, max_state = c.healthy_state_range
+        min_state, max_state = self.config.healthy_state_range
         healthy_state = jnp.all((min_state < state) & (state < max_state))
-        healthy_z = (c.healthy_z_range[0] < z) & (z < c.healthy_z_range[1])
-        healthy_angle = (c.healthy_angle_range[0] < angle) & (angle < c.healthy_angle_range[1])
+        healthy_z, healthy_angle = self._healthy_z_and_angle(data)
         return healthy_state & healthy_z & healthy_angle
-
-    def _reward(self, before: mjx.Data, after: mjx.Data, ctrl: jax.Array):
-        c = self.config
-        x_velocity = (after.qpos[0] - before.qpos[0]) / self.dt
-        ctrl_cost = c.ctrl_cost_weight * jnp.sum(jnp.square(ctrl))
-        forward_reward = c.forward_reward_weight * x_velocity
-        healthy = self.is_healthy(after)
-        healthy_reward = jnp.where(healthy | c.terminate_when_unhealthy, c.healthy_reward, 0.0)
-        terminated = jnp.logical_not(healthy) & c.terminate_when_unhealthy
-        metrics = {
-            "x_position": after.qpos[0],
-            "x_velocity": x_velocity,
-            "reward_forward": forward_reward,
-            "reward_ctrl": -ctrl_cost,
-            "reward_survive": healthy_reward,
-        }
-        return forward_reward + healthy_reward - ctrl_cost, terminated, metrics

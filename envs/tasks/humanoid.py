@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from mujoco import mjx
 
-from envs.base import MjxEnv, TaskConfig
+from envs.base import XY_METRICS, MjxEnv, TaskConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,17 +36,8 @@ class Humanoid(MjxEnv):
     frame_skip = 5
     config_cls = HumanoidConfig
     needs_cfrc_ext = True
-    metric_names = (
-        "reward_linvel",
-        "reward_quadctrl",
-        "reward_alive",
-        "x_position",
-        "y_position",
-        "distance_from_origin",
-        "x_velocity",
-        "y_velocity",
-        "forward_reward",
-    )
+    metric_names = ("reward_linvel", "reward_quadctrl", "reward_alive", *XY_METRICS, "forward_reward")
+    excluded_qpos = 2
     config: HumanoidConfig
 
     def _setup(self) -> None:
@@ -54,30 +45,12 @@ class Humanoid(MjxEnv):
         self._mass = jnp.asarray(mass, self.dtype)
         self._total_mass = float(mass.sum())
 
-    def _observation_size(self) -> int:
+    def _extra_observation(self, data: mjx.Data) -> list[jax.Array]:
+        return [data._impl.cinert.ravel(), data.cvel.ravel(), data.qfrc_actuator, data._impl.cfrc_ext.ravel()]
+
+    def _extra_observation_size(self) -> int:
         m = self.mj_model
-        skip = 2 if self.config.exclude_current_positions_from_observation else 0
-        return m.nq - skip + m.nv + 10 * m.nbody + 6 * m.nbody + m.nv + 6 * m.nbody
-
-    def _reset_noise(self, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        kp, kv = jax.random.split(key)
-        s = self.config.reset_noise_scale
-        qpos = self.init_qpos + self._uniform(kp, self.mj_model.nq, s)
-        qvel = self.init_qvel + self._uniform(kv, self.mj_model.nv, s)
-        return qpos, qvel
-
-    def _observation(self, data: mjx.Data) -> jax.Array:
-        qpos = self._observed_qpos(data, 2)
-        return jnp.concatenate(
-            [
-                qpos,
-                data.qvel,
-                data._impl.cinert.ravel(),
-                data.cvel.ravel(),
-                data.qfrc_actuator,
-                data._impl.cfrc_ext.ravel(),
-            ]
-        )
+        return 10 * m.nbody + 6 * m.nbody + m.nv + 6 * m.nbody
 
     def mass_center(self, data: mjx.Data) -> jax.Array:
         """x/y of the whole-body centre of mass, summed in v4's order (sum m*x / M)."""
@@ -90,23 +63,15 @@ class Humanoid(MjxEnv):
         return (min_z < z) & (z < max_z)
 
     def _reward(self, before: mjx.Data, after: mjx.Data, ctrl: jax.Array):
-        c = self.config
-        xy_after = self.mass_center(after)
-        x_velocity, y_velocity = (xy_after - self.mass_center(before)) / self.dt
-        ctrl_cost = c.ctrl_cost_weight * jnp.sum(jnp.square(ctrl))
-        forward_reward = c.forward_reward_weight * x_velocity
-        healthy = self.is_healthy(after)
-        healthy_reward = jnp.where(healthy | c.terminate_when_unhealthy, c.healthy_reward, 0.0)
-        terminated = jnp.logical_not(healthy) & c.terminate_when_unhealthy
+        xy = self._xy_metrics(self.mass_center(before), self.mass_center(after))
+        ctrl_cost = self._ctrl_cost(ctrl)
+        forward_reward = self.config.forward_reward_weight * xy["x_velocity"]
+        healthy_reward, terminated = self._healthy_terms(self.is_healthy(after))
         metrics = {
             "reward_linvel": forward_reward,
             "reward_quadctrl": -ctrl_cost,
             "reward_alive": healthy_reward,
-            "x_position": xy_after[0],
-            "y_position": xy_after[1],
-            "distance_from_origin": jnp.linalg.norm(xy_after),
-            "x_velocity": x_velocity,
-            "y_velocity": y_velocity,
+            **xy,
             "forward_reward": forward_reward,
         }
         return forward_reward + healthy_reward - ctrl_cost, terminated, metrics
