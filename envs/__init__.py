@@ -1,9 +1,20 @@
 """MJX ports of Gymnasium's MuJoCo -v4 locomotion tasks, functional and batchable."""
 
+from typing import Any
+
 import envs._quiet  # noqa: F401  (must run before anything imports mujoco.mjx)
 from envs.base import MjxEnv
 from envs.registry import make, names
 from envs.state import State
 from envs.vector import VecEnv, VecState
 
-__all__ = ["MjxEnv", "State", "VecEnv", "VecState", "make", "names"]
+__all__ = ["BraxEnv", "MjxEnv", "State", "VecEnv", "VecState", "make", "names", "to_brax"]
+
+
+def __getattr__(name: str) -> Any:
+    """`BraxEnv`/`to_brax` load on first use: importing brax costs seconds most users never need."""
+    if name in ("BraxEnv", "to_brax"):
+        from envs import brax_adapter
+
+        return getattr(brax_adapter, name)
+    raise AttributeError(f"module 'envs' has no attribute {name!r}")

@@ -289,11 +289,13 @@ class LogConfig:
     wandb_entity: str | None = None
     progress: bool = True  # live progress bar
     plot: bool = True  # learning-curve PNG at each evaluation
+    render: bool = False  # a rollout page (Brax's viewer) of seed 0 at each evaluation
 
     def __post_init__(self) -> None:
         _choice("log.wandb_mode", self.wandb_mode, ("offline", "online", "disabled"))
         _bool("log.progress", self.progress)
         _bool("log.plot", self.plot)
+        _bool("log.render", self.render)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -132,27 +132,12 @@ def gymnasium_episodes(gym_id: str, kwargs: dict[str, Any], act: Any, params: An
 
 
 def _check_run(run_dir: str) -> tuple[Any, list[int]]:
-    from mjx_nclql.checkpoint import Checkpointer
-    from mjx_nclql.config import ConfigError
-    from mjx_nclql.run_dir import checkpoint_dir, load_run_config
+    from mjx_nclql.run_dir import RunDirError, saved_run
 
-    if not os.path.isdir(run_dir):
-        raise EvaluationError(f"no such run directory: {run_dir}")
     try:
-        cfg = load_run_config(run_dir)
-    except (ConfigError, OSError, ValueError) as err:
-        raise EvaluationError(f"{run_dir} is not a readable run: {err}") from err
-    ckpt_dir = checkpoint_dir(run_dir)
-    if not os.path.isdir(ckpt_dir):
-        raise EvaluationError(f"{run_dir} has no checkpoints/ directory: nothing to evaluate")
-    ckpt = Checkpointer(ckpt_dir)
-    try:
-        steps = ckpt.steps()
-    finally:
-        ckpt.close()
-    if not steps:
-        raise EvaluationError(f"no checkpoint in {ckpt_dir}")
-    return cfg, steps
+        return saved_run(run_dir, "evaluate")
+    except RunDirError as err:
+        raise EvaluationError(str(err)) from err
 
 
 def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int = 20,

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mjx_nclql.run_dir import CURVE_FILE, METRICS_FILE
+from mjx_nclql.run_dir import CURVE_FILE, METRICS_FILE, ROLLOUTS_DIR
 
 
 def _plain(value: Any) -> Any:
@@ -29,6 +29,7 @@ class MetricsLogger:
 
     def __init__(self, run_dir: str, config: dict, *, wandb_mode: str, project: str,
                  entity: str | None, plot: bool, resume: bool, enabled: bool = True) -> None:
+        self.run_dir = run_dir
         self.path = os.path.join(run_dir, METRICS_FILE)
         self.plot_path = os.path.join(run_dir, CURVE_FILE)
         self.enabled = enabled
@@ -65,6 +66,22 @@ class MetricsLogger:
                     flat[k] = v
             self._wandb.log(flat, step=int(clean.get("env_steps", 0)))
 
+    def log_page(self, name: str, html: str) -> str:
+        """Write an HTML page (a rollout) to RUN_DIR/rollouts/NAME atomically and show it in
+        wandb; returns its path."""
+        directory = os.path.join(self.run_dir, ROLLOUTS_DIR)
+        os.makedirs(directory, exist_ok=True)
+        path = os.path.join(directory, name)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(html)
+        os.replace(tmp, path)
+        if self._wandb is not None:
+            import wandb
+
+            self._wandb.log({"rollout": wandb.Html(html, inject=False, data_is_not_path=True)})
+        return path
+
     def records(self) -> list[dict[str, Any]]:
         if not self.enabled or not os.path.exists(self.path):
             return []
@@ -78,15 +95,15 @@ class MetricsLogger:
         evals = [r for r in self.records() if r.get("kind") == "eval"]
         if not evals:
             return
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        # A bare Figure draws with Agg without touching pyplot's global backend (a notebook
+        # that trains in-process keeps its inline plots).
+        from matplotlib.figure import Figure
 
         # The paper's x-axis: transitions after warm-up (older runs logged env_steps only).
         steps = np.array([r.get("post_warmup_steps", r["env_steps"]) for r in evals])
         per_seed = np.array([r["eval_return_mean"] for r in evals], dtype=float)
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig = Figure(figsize=(6, 4))
+        ax = fig.add_subplot()
         for s in range(per_seed.shape[1]):
             ax.plot(steps, per_seed[:, s], alpha=0.35, lw=1)
         ax.plot(steps, per_seed.mean(1), color="k", lw=2, label="mean over seeds")
@@ -98,7 +115,6 @@ class MetricsLogger:
         fig.tight_layout()
         tmp = self.plot_path + ".tmp.png"
         fig.savefig(tmp, dpi=100)
-        plt.close(fig)
         os.replace(tmp, self.plot_path)
 
     def close(self) -> None:

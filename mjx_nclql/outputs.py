@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import numpy as np
 
-from mjx_nclql import distributed
+from mjx_nclql import distributed, keys
 from mjx_nclql.build import Setup
 from mjx_nclql.checkpoint import Checkpointer
 from mjx_nclql.config import to_dict
@@ -31,6 +32,7 @@ Record = dict[str, Any]
 class Outputs:
     def __init__(self, setup: Setup, run_dir: str,
                  progress_fn: Callable[[Record], None] | None = None) -> None:
+        self.setup = setup
         self.cfg = setup.config
         self.title = f"{self.cfg.algo.variant} on {setup.env.name}"
         self.schedule = setup.schedule
@@ -157,7 +159,9 @@ class Outputs:
                              eval=self.last_eval, phase=record["phase"])
         return record
 
-    def evaluation(self, chunk: int, stats: EpisodeStats, updates: int) -> None:
+    def evaluation(self, chunk: int, stats: EpisodeStats, updates: int, params: Any) -> None:
+        """Log an evaluation; with `log.render`, also write a rollout of seed 0 (`params` has
+        the seed axis, possibly spread over hosts: every process must call this)."""
         returns = np.asarray(stats.returns)
         self._emit({"kind": "eval", "chunk": chunk, **self._steps(chunk), "updates": updates,
                     "wall_time": time.time() - self.start_time,
@@ -165,6 +169,20 @@ class Outputs:
                     "eval_length_mean": np.asarray(stats.lengths).mean(1)})
         self.logger.plot_curve(self.title)
         self.last_eval = f"{returns.mean():.1f}"
+        if self.cfg.log.render:
+            seed0 = jax.tree.map(lambda x: x[0], distributed.to_host(params))
+            if self.primary:
+                self.logger.log_page(f"rollout-{chunk}.html", self._rollout_page(chunk, seed0))
+
+    def _rollout_page(self, chunk: int, params: Any) -> str:
+        """One episode of seed 0's policy as Brax's 3-D viewer page."""
+        from mjx_nclql.policy import Policy
+        from mjx_nclql.render import rollout, to_html
+
+        policy = Policy(agent=self.setup.agent, params=params, config=self.cfg, step=chunk,
+                        act=self.setup.agent.act)
+        episodes = rollout(policy, self.setup.env, keys.eval_keys(self.cfg.seed, 1, chunk)[0])
+        return to_html(self.setup.env, episodes, title=f"{self.title}, chunk {chunk}, seed 0")
 
     def checkpoint(self, chunk: int, state: TrainState) -> None:
         self.checkpoints.save(chunk, state, state.agent.params)

@@ -4,6 +4,7 @@
     RUN_DIR/metrics.jsonl       one record per chunk and per evaluation
     RUN_DIR/learning_curve.png  evaluation returns against post-warm-up steps
     RUN_DIR/checkpoints/        orbax checkpoints (see checkpoint.py)
+    RUN_DIR/rollouts/           with log.render: a rollout page per evaluation (render.py)
 
 Every file is written to a temporary name and renamed, so an interrupted run never leaves a
 half-written one.
@@ -15,6 +16,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 
 import yaml
 
@@ -24,6 +26,7 @@ from mjx_nclql.config import ConfigError, RunConfig, from_dict, to_dict
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
 CURVE_FILE = "learning_curve.png"
+ROLLOUTS_DIR = "rollouts"
 
 
 def checkpoint_dir(run_dir: str) -> str:
@@ -47,6 +50,37 @@ def _upgrade(saved: dict) -> dict:
         algo = dict(algo)
         saved = {**saved, "algo": algo, "train": {**train, "batch_size": algo.pop("batch_size")}}
     return saved
+
+
+class RunDirError(ValueError):
+    """A directory is not a usable run: missing, unreadable config, or no checkpoint."""
+
+
+def saved_run(run_dir: str, purpose: str,
+              usable: Callable[[RunConfig], str | None] | None = None) -> tuple[RunConfig, list[int]]:
+    """(config, checkpoint steps) of a run to `purpose` (e.g. "evaluate"), or a RunDirError
+    that says what is missing; `usable(cfg)` may name a reason the run's config cannot serve."""
+    from mjx_nclql.checkpoint import Checkpointer
+
+    if not os.path.isdir(run_dir):
+        raise RunDirError(f"no such run directory: {run_dir}")
+    try:
+        cfg = load_run_config(run_dir)
+    except (ConfigError, OSError, ValueError) as err:
+        raise RunDirError(f"{run_dir} is not a readable run: {err}") from err
+    if usable is not None and (reason := usable(cfg)):
+        raise RunDirError(reason)
+    ckpt_dir = checkpoint_dir(run_dir)
+    if not os.path.isdir(ckpt_dir):
+        raise RunDirError(f"{run_dir} has no checkpoints/ directory: nothing to {purpose}")
+    ckpt = Checkpointer(ckpt_dir)
+    try:
+        steps = ckpt.steps()
+    finally:
+        ckpt.close()
+    if not steps:
+        raise RunDirError(f"no checkpoint in {ckpt_dir}")
+    return cfg, steps
 
 
 def for_resume(cfg: RunConfig) -> RunConfig:

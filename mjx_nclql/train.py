@@ -46,6 +46,8 @@ def run(cfg: RunConfig, *, max_chunks: int | None = None,
     distributed.initialize(cfg.distributed)  # before any JAX computation
     compile_cache.enable(cfg.compile_cache)  # before the first compilation
     setup = build(cfg)
+    if cfg.log.render and cfg.env.name.startswith("probe_"):
+        raise ConfigError(f"log.render: env {cfg.env.name!r} has no MuJoCo model to render")
     layout = distributed.seed_layout(cfg)
     distributed.check_memory(setup.replay_bytes(), layout, f"train.buffer_size="
                              f"{cfg.train.buffer_size} x num_seeds={cfg.num_seeds}")
@@ -68,8 +70,8 @@ def run(cfg: RunConfig, *, max_chunks: int | None = None,
             if sched.eval_due(chunk):
                 eval_keys = layout.put(keys.eval_keys(cfg.seed, cfg.num_seeds, chunk))
                 trainer.compile_once("evaluate", ts.agent.params, eval_keys, announce=out.compiling)
-                out.evaluation(chunk, distributed.to_host(trainer.evaluate(ts.agent.params, eval_keys)),
-                               updates)
+                stats = distributed.to_host(trainer.evaluate(ts.agent.params, eval_keys))
+                out.evaluation(chunk, stats, updates, ts.agent.params)
             signalled = distributed.any_process(stop.signal is not None)  # all hosts agree
             stopping = chunk < sched.total_chunks and (
                 signalled or (max_chunks is not None and chunk - first >= max_chunks))

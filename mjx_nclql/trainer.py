@@ -26,6 +26,9 @@ from mjx_nclql.agent import Agent, AgentState, Batch
 from mjx_nclql.config import TrainConfig
 from mjx_nclql.rollout import EpisodeStats, run_episodes
 
+# What each compiled function is called in the console ("compiling the training chunk ...").
+COMPILED_NAMES = {"warmup_chunk": "warm-up chunk", "train_chunk": "training chunk",
+                  "evaluate": "evaluation"}
 SEED_AXIS = "seed"  # the axis name of the vmap over seeds (the env batch reduces over it)
 
 
@@ -198,7 +201,7 @@ class Trainer:
             getattr(self, name).lower(*args).compile()
             return time.perf_counter() - started
 
-        announce(name.replace("_", " "), compile_now)
+        announce(COMPILED_NAMES[name], compile_now)
         self.compiled.add(name)
 
     # ------------------------------------------------------------------ single seed

@@ -107,7 +107,7 @@ def test_cli_run_writes_every_output(tmp_path) -> None:
         assert needle in first, first
     assert "eval=" in proc.stdout and "updates=" in proc.stdout  # the progress bar's postfix
     # Compiling is a phase of its own, not a slow first chunk.
-    for what in ("warmup chunk", "train chunk", "evaluate"):
+    for what in ("warm-up chunk", "training chunk", "evaluation"):
         assert f"compiled the {what} in" in proc.stdout, proc.stdout[-2000:]
     cfg = load_run_config(str(run_dir))
     assert cfg.train.total_steps == 160 and cfg.algo.critic.hidden_sizes == (16, 16)

@@ -10,16 +10,8 @@ import sys
 
 import numpy as np
 import pytest
+from train_fixtures import hopper_config
 
-from mjx_nclql.config import (
-    AlgoConfig,
-    CriticConfig,
-    EnvConfig,
-    LogConfig,
-    RunConfig,
-    SamplerConfig,
-    TrainConfig,
-)
 from mjx_nclql.evaluate import EVAL_FILE, main
 from mjx_nclql.train import run
 
@@ -98,18 +90,7 @@ def test_hopper_policy_has_the_same_return_in_mjx_and_gymnasium(tmp_path) -> Non
     then its policy (the run's sampler on its critics) on both simulators: 24 episodes each,
     100-step episodes; the mean returns must agree within 4 standard errors of their
     difference. Only the warm-up chunk and the evaluation are compiled."""
-    cfg = RunConfig(
-        env=EnvConfig(name="hopper", options={"episode_length": 100}),
-        algo=AlgoConfig(
-            sampler=SamplerConfig(num_levels=3, steps_per_level=2, sigma_max=0.1, sigma_min=0.01),
-            critic=CriticConfig(hidden_sizes=(32, 32)), lr=1e-3,
-        ),
-        train=TrainConfig(num_envs=8, total_steps=800, warmup_steps=400, buffer_size=5000,
-                          batch_size=64,
-                          eval_every=800, eval_episodes=2, chunk_iters=25, checkpoint_every=800),
-        log=LogConfig(wandb_mode="disabled", progress=False, plot=False),
-        run_dir=str(tmp_path / "hopper"),
-    )
+    cfg = hopper_config(str(tmp_path / "hopper"))
     result = run(cfg, max_chunks=1)
     assert result.status == "interrupted"
     assert main([cfg.run_dir, "--episodes", "24"]) == 0

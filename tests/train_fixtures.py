@@ -50,6 +50,24 @@ def probe_config(run_dir: str | None, **changes) -> RunConfig:
     return dataclasses.replace(cfg, **changes)
 
 
+def hopper_config(run_dir: str, **log_changes) -> RunConfig:
+    """A tiny Hopper run: 100-step episodes, chunks of 200 transitions, 2 of them warm-up.
+    Evaluation and rendering tests share it, so in one session their programs compile once
+    (the persistent compile cache)."""
+    return RunConfig(
+        env=EnvConfig(name="hopper", options={"episode_length": 100}),
+        algo=AlgoConfig(
+            sampler=SamplerConfig(num_levels=3, steps_per_level=2, sigma_max=0.1, sigma_min=0.01),
+            critic=CriticConfig(hidden_sizes=(32, 32)), lr=1e-3,
+        ),
+        train=TrainConfig(num_envs=8, total_steps=800, warmup_steps=400, buffer_size=5000,
+                          batch_size=64, eval_every=800, eval_episodes=2, chunk_iters=25,
+                          checkpoint_every=800),
+        log=LogConfig(wandb_mode="disabled", progress=False, plot=False, **log_changes),
+        run_dir=run_dir,
+    )
+
+
 @contextlib.contextmanager
 def count_traces() -> Iterator[collections.Counter[str]]:
     """How often the trainer's chunk and evaluation functions are traced: each trace is a

@@ -1,0 +1,415 @@
+"""`python -m mjx_nclql.render RUN_DIR`: watch a trained agent play its MJX task.
+
+The run's policy (one seed, one checkpoint) plays `--episodes` episodes on the run's MJX task
+as evaluation does (the key is used as `mjx_nclql.rollout.run_episodes` uses it, so both play
+the same episodes from the same key); the joint trajectories are then drawn on the host with
+MuJoCo C's kinematics:
+
+- `--format html` (default): Brax's interactive three.js viewer (`brax.io.html`), one
+  self-contained page that any browser plays without a GPU or display. The page loads the
+  viewer's JavaScript (three.js, lil-gui, pako, Brax's viewer.js) from public CDNs.
+- `--format mp4`: frames from `mujoco.Renderer` through the task's tracking camera, encoded
+  with imageio-ffmpeg. Needs an OpenGL backend: `MUJOCO_GL=egl` on a GPU machine,
+  `MUJOCO_GL=osmesa` (Debian: `apt-get install libosmesa6`) on a CPU.
+
+    python -m mjx_nclql.render runs/hopper-nclql-s0                    # rollout-<step>.html
+    python -m mjx_nclql.render runs/hopper-nclql-s0 --format mp4 --episodes 3 --out hop.mp4
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import dataclasses
+import functools
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from html import escape
+from typing import Any, NoReturn
+
+import numpy as np
+
+FORMATS = ("html", "mp4")
+GL_HINT = ("set MUJOCO_GL=egl (GPU machine) or MUJOCO_GL=osmesa (CPU; Debian: apt-get install "
+           "libosmesa6) before starting Python, or use --format html")
+
+
+class RenderError(RuntimeError):
+    """Bad input or a missing capability; the CLI prints it as one line and exits 2."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Episode:
+    """One episode, trimmed at its end. Frame 0 is the reset state, frame t the state after
+    step t, so there are `length + 1` frames (fewer only if the physics went non-finite: the
+    non-finite frames are dropped, there is nothing to draw)."""
+
+    qpos: np.ndarray  # [frames, nq]
+    qvel: np.ndarray  # [frames, nv]
+    rewards: np.ndarray  # [length]
+    episode_return: float
+    length: int
+    terminated: bool  # False: truncated at env.episode_length
+    nonfinite: bool
+
+
+# ---------------------------------------------------------------------------- the rollout
+
+
+@functools.lru_cache(maxsize=8)  # one compiled program per (env, policy, count): a training
+def _episode_program(env: Any, act: Any, episodes: int) -> Any:  # run renders every evaluation
+    """(params, key) -> initial (qpos, qvel) and per-step (qpos, qvel, reward, alive, terminated,
+    nonfinite), all episodes batched; the key use is `run_episodes`'s."""
+    import jax
+    import jax.numpy as jnp
+
+    def program(params: Any, key: jax.Array) -> tuple[Any, Any]:
+        reset_key, key = jax.random.split(key)
+        state = jax.vmap(env.reset)(jax.random.split(reset_key, episodes))
+        first = (state.data.qpos, state.data.qvel)
+
+        def step(carry: tuple, step_key: jax.Array) -> tuple[tuple, tuple]:
+            state, alive = carry
+            actions = act(params, state.obs.astype(jnp.float32), step_key)
+            state = jax.vmap(env.step)(state, actions)
+            out = (state.data.qpos, state.data.qvel, state.reward, alive, state.terminated,
+                   state.info["nonfinite"])
+            done = jnp.maximum(state.terminated, state.truncated)
+            return (state, alive * (1.0 - done)), out
+
+        alive = jnp.ones((episodes,), state.reward.dtype)
+        _, steps = jax.lax.scan(step, (state, alive), jax.random.split(key, env.episode_length))
+        return first, steps
+
+    return jax.jit(program)
+
+
+def rollout(policy: Any, env: Any, key: Any, episodes: int = 1) -> list[Episode]:
+    """Play `episodes` episodes of `policy` (a `mjx_nclql.Policy`) on `env` (its MJX task) to
+    termination or truncation: one compiled scan of `env.episode_length` steps for all of
+    them, trimmed per episode on the host."""
+    import jax
+
+    if not isinstance(episodes, int) or episodes < 1:
+        raise RenderError(f"episodes must be a positive integer, got {episodes!r}")
+    require_mujoco_model(env)
+    if isinstance(key, int):
+        key = jax.random.PRNGKey(key)
+    first, steps = jax.device_get(_episode_program(env, policy.act, episodes)(policy.params, key))
+    qpos0, qvel0 = (np.asarray(x, np.float64) for x in first)
+    qpos, qvel, reward, alive, terminated, nonfinite = (np.asarray(x) for x in steps)
+    out = []
+    for i in range(episodes):
+        length = int(alive[:, i].sum())  # steps taken until (and including) the last one
+        frames_q = np.concatenate([qpos0[i][None], qpos[:length, i]]).astype(np.float64)
+        frames_v = np.concatenate([qvel0[i][None], qvel[:length, i]]).astype(np.float64)
+        finite = np.all(np.isfinite(frames_q), axis=1) & np.all(np.isfinite(frames_v), axis=1)
+        keep = int(np.argmin(finite)) if not finite.all() else len(finite)
+        rewards = reward[:length, i].astype(np.float64)
+        out.append(Episode(
+            qpos=frames_q[:keep], qvel=frames_v[:keep], rewards=rewards,
+            episode_return=float(rewards.sum()), length=length,
+            terminated=bool(length and terminated[length - 1, i]),
+            nonfinite=bool(length and nonfinite[:length, i].any()),
+        ))
+    return out
+
+
+def require_mujoco_model(env: Any) -> None:
+    """Analytic probe tasks have no bodies to draw."""
+    if getattr(env, "mj_model", None) is None:
+        raise RenderError(f"env {getattr(env, 'name', type(env).__name__)!r} has no MuJoCo model "
+                          "(a probe task?): there is nothing to render")
+
+
+def _frames(episode: Episode | Sequence[Episode]) -> tuple[np.ndarray, np.ndarray]:
+    """(qpos, qvel) of one episode, or of several played one after the other."""
+    eps = [episode] if isinstance(episode, Episode) else list(episode)
+    if not eps or not any(len(e.qpos) for e in eps):
+        raise RenderError("no frames to render")
+    return np.concatenate([e.qpos for e in eps]), np.concatenate([e.qvel for e in eps])
+
+
+def body_poses(mj_model: Any, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World positions [F, nbody, 3] and quaternions (w, x, y, z) [F, nbody, 4] of every body
+    (the world body first) at each frame, by MuJoCo C's forward kinematics."""
+    import mujoco
+
+    data = mujoco.MjData(mj_model)
+    xpos = np.empty((len(qpos), mj_model.nbody, 3))
+    xquat = np.empty((len(qpos), mj_model.nbody, 4))
+    for t, q in enumerate(qpos):
+        data.qpos[:] = q
+        mujoco.mj_kinematics(mj_model, data)
+        xpos[t], xquat[t] = data.xpos, data.xquat
+    return xpos, xquat
+
+
+# ---------------------------------------------------------------------------- HTML (Brax viewer)
+
+
+def brax_system(env: Any) -> Any:
+    """The Brax `System` of the task's model, for Brax's viewer: geometry from the model, and
+    `opt.timestep` set to `env.dt`, the time between our frames (the viewer's clock)."""
+    from brax.io import mjcf
+
+    require_mujoco_model(env)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Brax System ... not actively maintained"
+        sys_ = mjcf.load_model(copy.deepcopy(env.mj_model))  # load_model writes into its model
+    return sys_.replace(opt=sys_.opt.replace(timestep=env.dt))
+
+
+def brax_states(env: Any, qpos: np.ndarray, qvel: np.ndarray) -> list[Any]:
+    """One Brax `State` per frame; the viewer only reads `x`: the pose of each link (Brax's
+    links are MuJoCo's bodies without the world body). Rounded to 0.1 mm / 1e-5, which keeps
+    the page small without a visible difference."""
+    from brax import base
+
+    xpos, xquat = body_poses(env.mj_model, qpos)
+    zeros = np.zeros((env.mj_model.nbody - 1, 3))
+    return [
+        base.State(q=q, qd=qd, x=base.Transform(pos=np.round(p[1:], 4), rot=np.round(r[1:], 5)),
+                   xd=base.Motion(ang=zeros, vel=zeros), contact=None)
+        for q, qd, p, r in zip(qpos, qvel, xpos, xquat, strict=True)
+    ]
+
+
+def to_html(env: Any, episode: Episode | Sequence[Episode], title: str | None = None) -> str:
+    """A self-contained page with Brax's interactive 3-D viewer playing the episode(s) in real
+    time (drag to orbit, the panel has play/pause and a time slider). The viewer's JavaScript
+    comes from CDNs, as brax's template says: the page needs a network connection to open."""
+    from brax.io import html
+
+    qpos, qvel = _frames(episode)
+    page = html.render(brax_system(env), brax_states(env, qpos, qvel), height="100vh", colab=False)
+    if title:
+        page = page.replace("<title>Brax visualizer</title>",
+                            f"<title>{escape(title)}</title>", 1)
+    return page
+
+
+# ---------------------------------------------------------------------------- MP4 (MuJoCo renderer)
+
+
+def make_renderer(mj_model: Any, width: int, height: int) -> Any:
+    """`mujoco.Renderer`, or a RenderError naming the MUJOCO_GL setting when no OpenGL
+    backend works (no display, no EGL device, no OSMesa library)."""
+    import mujoco
+
+    model = copy.deepcopy(mj_model)  # the offscreen buffer must hold the frame
+    model.vis.global_.offwidth = max(width, model.vis.global_.offwidth)
+    model.vis.global_.offheight = max(height, model.vis.global_.offheight)
+    backend = os.environ.get("MUJOCO_GL", "") or "default (glfw)"
+    if not hasattr(mujoco, "Renderer"):  # mujoco could not import the backend's GL library
+        raise RenderError(f"MuJoCo has no OpenGL backend (MUJOCO_GL={backend} failed to load); "
+                          + GL_HINT)
+    try:
+        return mujoco.Renderer(model, height, width)
+    except Exception as err:  # EGLError, FatalError, ImportError, ...: all mean "no GL here"
+        raise RenderError(f"cannot create an OpenGL context with MUJOCO_GL={backend} "
+                          f"({_reason(err)}); " + GL_HINT) from err
+
+
+def _reason(err: BaseException) -> str:
+    """An exception as a short one-line reason."""
+    text = str(err).strip()
+    line = text.splitlines()[0] if text else ""
+    return f"{type(err).__name__}: {line}"[:160] if line else type(err).__name__
+
+
+def tracking_camera(mj_model: Any) -> Any:
+    """The task XML's own tracking camera ("track", as Gymnasium renders), else a free camera
+    that tracks the root body."""
+    import mujoco
+
+    cam_id = mujoco.mj_name2id(mj_model, mujoco.mjtObj.mjOBJ_CAMERA, "track")
+    if cam_id >= 0:
+        return cam_id
+    cam = mujoco.MjvCamera()
+    cam.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+    cam.trackbodyid = 1 if mj_model.nbody > 1 else 0
+    cam.distance = 2.0 * float(mj_model.stat.extent)
+    cam.elevation, cam.azimuth = -15.0, 90.0
+    return cam
+
+
+@contextlib.contextmanager
+def _atomic_path(path: str, suffix: str) -> Iterator[str]:
+    """A temporary name next to `path`, renamed onto it only on success (never a half-written
+    output); `suffix` keeps the extension encoders pick the container from."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".render-", suffix=suffix, dir=directory)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the output is an ordinary file
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_text(path: str, text: str) -> None:
+    """Write `text` atomically (temp name, then rename)."""
+    with _atomic_path(path, os.path.splitext(path)[1]) as tmp, open(tmp, "w") as f:
+        f.write(text)
+
+
+def frame_stride(dt: float, max_fps: float) -> int:
+    """Smallest k such that every k-th frame (k * dt seconds apart) plays at <= max_fps."""
+    return max(1, int(np.ceil(1.0 / (dt * max_fps) - 1e-9)))
+
+
+def to_mp4(env: Any, episode: Episode | Sequence[Episode], path: str, *, width: int = 640,
+           height: int = 480, max_fps: float = 60.0) -> int:
+    """Write the episode(s) as an H.264 MP4 through the tracking camera, in real time: every
+    k-th frame at 1 / (k * env.dt) fps, the smallest k that keeps fps <= `max_fps`. Returns
+    the number of video frames. Needs an OpenGL backend (see `make_renderer`)."""
+    import imageio.v2 as imageio
+    import mujoco
+
+    require_mujoco_model(env)
+    qpos, qvel = _frames(episode)
+    stride = frame_stride(env.dt, max_fps)
+    fps = 1.0 / (env.dt * stride)
+    renderer = make_renderer(env.mj_model, width, height)
+    try:
+        model, data = env.mj_model, mujoco.MjData(env.mj_model)
+        camera = tracking_camera(model)
+        count = 0
+        with _atomic_path(path, ".mp4") as tmp, warnings.catch_warnings():
+            # JAX warns on any fork; imageio-ffmpeg's fork is followed at once by exec(ffmpeg).
+            warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called")
+            writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
+                                        pixelformat="yuv420p", macro_block_size=16)
+            try:
+                for q, v in zip(qpos[::stride], qvel[::stride], strict=True):
+                    data.qpos[:], data.qvel[:] = q, v
+                    mujoco.mj_forward(model, data)
+                    renderer.update_scene(data, camera=camera)
+                    writer.append_data(renderer.render())
+                    count += 1
+            finally:
+                writer.close()
+    finally:
+        renderer.close()
+    return count
+
+
+# ---------------------------------------------------------------------------- the CLI
+
+
+def check_run(run_dir: str, step: int | None) -> tuple[Any, int]:
+    """(config, checkpoint step) of a renderable run, or a RenderError saying what is wrong."""
+    from mjx_nclql.run_dir import RunDirError, saved_run
+
+    def has_model(cfg: Any) -> str | None:
+        if cfg.env.name.startswith("probe_"):
+            return (f"env {cfg.env.name!r} is an analytic probe task without a MuJoCo model: "
+                    "there is nothing to render")
+        return None
+
+    try:
+        cfg, steps = saved_run(run_dir, "render", has_model)
+    except RunDirError as err:
+        raise RenderError(str(err)) from err
+    if step is not None and step not in steps:
+        raise RenderError(f"no checkpoint {step} in {run_dir}; available: {steps}")
+    return cfg, steps[-1] if step is None else step
+
+
+def render_run(run_dir: str, *, fmt: str = "html", episodes: int = 1, out: str | None = None,
+               step: int | None = None, seed_index: int = 0, key: int = 0,
+               echo: Any = print) -> tuple[str, list[Episode]]:
+    """Play and write a run's rollout (what the CLI does); returns (written path, episodes)."""
+    import jax
+
+    from mjx_nclql import compile_cache
+    from mjx_nclql.build import make_env
+    from mjx_nclql.checkpoint import CheckpointError
+    from mjx_nclql.config import ConfigError
+    from mjx_nclql.policy import load
+
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown format {fmt!r}; choose from {list(FORMATS)}")
+    if episodes < 1:
+        raise RenderError(f"--episodes must be >= 1, got {episodes}")
+    run_dir = os.path.abspath(run_dir)
+    cfg, step = check_run(run_dir, step)
+    if not 0 <= seed_index < cfg.num_seeds:
+        raise RenderError(f"--seed-index {seed_index} out of range: the run has {cfg.num_seeds} "
+                          f"seed(s), indices 0..{cfg.num_seeds - 1}")
+    out = os.path.abspath(out or os.path.join(run_dir, f"rollout-{step}.{fmt}"))
+    if os.path.isdir(out) or not os.path.isdir(os.path.dirname(out)):
+        raise RenderError(f"--out must be a file in an existing directory, got {out}")
+    try:
+        env = make_env(cfg)
+    except ConfigError as err:
+        raise RenderError(str(err)) from err
+    require_mujoco_model(env)
+    if fmt == "mp4":  # a missing GL backend fails here, before the slow part
+        make_renderer(env.mj_model, 64, 48).close()
+    compile_cache.enable(cfg.compile_cache)
+    try:
+        policy = load(run_dir, seed_index=seed_index, step=step)
+    except (CheckpointError, ValueError) as err:
+        raise RenderError(str(err)) from err
+    eps = rollout(policy, env, jax.random.PRNGKey(key), episodes)
+    for i, ep in enumerate(eps):
+        end = "non-finite physics" if ep.nonfinite else "terminated" if ep.terminated else "truncated"
+        echo(f"episode {i}: return {ep.episode_return:.2f}, length {ep.length} ({end})")
+    if fmt == "html":
+        title = f"{cfg.env.name} {cfg.algo.variant} checkpoint {step} seed {cfg.seed + seed_index}"
+        write_text(out, to_html(env, eps, title=title))
+    else:
+        to_mp4(env, eps, out)
+    echo(f"written: {out}")
+    return out, eps
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # usage errors read like the others, exit 2
+        print(f"render: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(
+        prog="python -m mjx_nclql.render",
+        description="Play a run's policy on its MJX task and write the rollout as an interactive "
+                    "3-D page (html, Brax's viewer) or a video (mp4, MuJoCo's renderer).",
+    )
+    parser.add_argument("run_dir")
+    parser.add_argument("--format", default="html", help="html (default) or mp4")
+    parser.add_argument("--episodes", type=int, default=1, help="episodes, played one after another")
+    parser.add_argument("--out", default=None, help="output file (default: RUN_DIR/rollout-<step>.<format>)")
+    parser.add_argument("--step", type=int, default=None, help="checkpoint (default: the newest)")
+    parser.add_argument("--seed-index", type=int, default=0, help="which seed of the run")
+    parser.add_argument("--key", type=int, default=0, help="rollout randomness (resets, sampler)")
+    args = parser.parse_args(argv)
+
+    try:  # MuJoCo loads the OpenGL library that $MUJOCO_GL names when it is imported
+        from envs import _quiet  # noqa: F401  (MuJoCo/MJX import noise)
+    except (ImportError, RuntimeError, AttributeError) as err:
+        backend = os.environ.get("MUJOCO_GL", "")
+        print(f"render: cannot import MuJoCo with MUJOCO_GL={backend} ({_reason(err)}); "
+              + GL_HINT, file=sys.stderr)
+        return 2
+    try:
+        render_run(args.run_dir, fmt=args.format.lower(), episodes=args.episodes, out=args.out,
+                   step=args.step, seed_index=args.seed_index, key=args.key)
+    except RenderError as err:
+        print(f"render: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
