@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mjx_nclql.run_dir import CURVE_FILE, METRICS_FILE, ROLLOUTS_DIR
+from mjx_nclql.run_dir import CURVE_FILE, METRICS_FILE, ROLLOUTS_DIR, write_atomic
 
 
 def _plain(value: Any) -> Any:
@@ -72,10 +72,7 @@ class MetricsLogger:
         directory = os.path.join(self.run_dir, ROLLOUTS_DIR)
         os.makedirs(directory, exist_ok=True)
         path = os.path.join(directory, name)
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(html)
-        os.replace(tmp, path)
+        write_atomic(path, html)
         if self._wandb is not None:
             import wandb
 

@@ -51,16 +51,14 @@ class Outputs:
         if self.primary:
             print(text, flush=True)
 
-    def banner(self, setup: Setup, layout: distributed.SeedLayout) -> None:
-        import jax
-
+    def banner(self, layout: distributed.SeedLayout) -> None:
         cfg, sched = self.cfg, self.schedule
-        hosts = f" on {jax.process_count()} hosts" if jax.process_count() > 1 else ""
+        hosts = f" on {jax.process_count()} hosts" if distributed.multi_host() else ""
         self.say(
             f"mjx_nclql | {self.title} | device {layout.devices[0].device_kind} "
             f"x{len(layout.devices)} ({jax.default_backend()}){hosts} | num_envs "
             f"{cfg.train.num_envs} | seeds {cfg.num_seeds} | replay "
-            f"{distributed.gib(setup.replay_bytes())} ({cfg.train.buffer_size:,} x {cfg.num_seeds}) | "
+            f"{distributed.gib(self.setup.replay_bytes())} ({cfg.train.buffer_size:,} x {cfg.num_seeds}) | "
             f"{sched.env_steps(sched.warmup_chunks):,} warm-up + "
             f"{sched.post_warmup_steps(sched.total_chunks):,} steps/seed in {sched.total_chunks} "
             f"chunks of {sched.steps_per_chunk:,} | {self.run_dir}"

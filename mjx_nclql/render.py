@@ -62,28 +62,19 @@ class Episode:
 
 @functools.lru_cache(maxsize=8)  # one compiled program per (env, policy, count): a training
 def _episode_program(env: Any, act: Any, episodes: int) -> Any:  # run renders every evaluation
-    """(params, key) -> initial (qpos, qvel) and per-step (qpos, qvel, reward, alive, terminated,
-    nonfinite), all episodes batched; the key use is `run_episodes`'s."""
+    """(params, key) -> (episode stats, reset (qpos, qvel), per-step (qpos, qvel, reward,
+    terminated, nonfinite)), all episodes batched: `run_episodes`'s episodes, recorded."""
     import jax
-    import jax.numpy as jnp
 
-    def program(params: Any, key: jax.Array) -> tuple[Any, Any]:
-        reset_key, key = jax.random.split(key)
-        state = jax.vmap(env.reset)(jax.random.split(reset_key, episodes))
-        first = (state.data.qpos, state.data.qvel)
+    from mjx_nclql.rollout import play_episodes
 
-        def step(carry: tuple, step_key: jax.Array) -> tuple[tuple, tuple]:
-            state, alive = carry
-            actions = act(params, state.obs.astype(jnp.float32), step_key)
-            state = jax.vmap(env.step)(state, actions)
-            out = (state.data.qpos, state.data.qvel, state.reward, alive, state.terminated,
-                   state.info["nonfinite"])
-            done = jnp.maximum(state.terminated, state.truncated)
-            return (state, alive * (1.0 - done)), out
+    def record(state: Any) -> tuple:
+        return (state.data.qpos, state.data.qvel, state.reward, state.terminated,
+                state.info["nonfinite"])
 
-        alive = jnp.ones((episodes,), state.reward.dtype)
-        _, steps = jax.lax.scan(step, (state, alive), jax.random.split(key, env.episode_length))
-        return first, steps
+    def program(params: Any, key: jax.Array) -> tuple[Any, Any, Any]:
+        stats, first, steps = play_episodes(env, act, params, key, episodes, record)
+        return stats, first[:2], steps
 
     return jax.jit(program)
 
@@ -99,12 +90,13 @@ def rollout(policy: Any, env: Any, key: Any, episodes: int = 1) -> list[Episode]
     require_mujoco_model(env)
     if isinstance(key, int):
         key = jax.random.PRNGKey(key)
-    first, steps = jax.device_get(_episode_program(env, policy.act, episodes)(policy.params, key))
+    stats, first, steps = jax.device_get(
+        _episode_program(env, policy.act, episodes)(policy.params, key))
     qpos0, qvel0 = (np.asarray(x, np.float64) for x in first)
-    qpos, qvel, reward, alive, terminated, nonfinite = (np.asarray(x) for x in steps)
+    qpos, qvel, reward, terminated, nonfinite = (np.asarray(x) for x in steps)
     out = []
     for i in range(episodes):
-        length = int(alive[:, i].sum())  # steps taken until (and including) the last one
+        length = int(stats.lengths[i])  # steps taken until (and including) the last one
         frames_q = np.concatenate([qpos0[i][None], qpos[:length, i]]).astype(np.float64)
         frames_v = np.concatenate([qvel0[i][None], qvel[:length, i]]).astype(np.float64)
         finite = np.all(np.isfinite(frames_q), axis=1) & np.all(np.isfinite(frames_v), axis=1)

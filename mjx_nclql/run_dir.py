@@ -115,8 +115,7 @@ def open_run_dir(cfg: RunConfig, multi_host: bool) -> str:
 
 
 def write_config(run_dir: str, cfg: RunConfig) -> None:
-    _write_atomic(os.path.join(run_dir, CONFIG_FILE),
-                  yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    write_atomic(os.path.join(run_dir, CONFIG_FILE), yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
 
 def truncate_metrics(run_dir: str, max_env_steps: int) -> None:
@@ -126,10 +125,11 @@ def truncate_metrics(run_dir: str, max_env_steps: int) -> None:
         return
     with open(path) as f:
         keep = [line for line in f if line.strip() and json.loads(line)["env_steps"] <= max_env_steps]
-    _write_atomic(path, "".join(keep))
+    write_atomic(path, "".join(keep))
 
 
-def _write_atomic(path: str, text: str) -> None:
+def write_atomic(path: str, text: str) -> None:
+    """Write `text` under a temporary name and rename it onto `path`."""
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)

@@ -54,7 +54,7 @@ def run(cfg: RunConfig, *, max_chunks: int | None = None,
     run_dir = open_run_dir(cfg, multi_host=distributed.multi_host())
     trainer, sched = setup.trainer, setup.schedule
     with Outputs(setup, run_dir, progress_fn) as out, StopFlag(announce=out.primary) as stop:
-        out.banner(setup, layout)
+        out.banner(layout)
         chunk, ts = out.start(trainer.init(layout.put(keys.seed_keys(cfg.seed, cfg.num_seeds))))
         first, status = chunk, "finished"
         while chunk < sched.total_chunks:

@@ -60,10 +60,9 @@ class EpisodeTotals:
     def means(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean return, mean length) per seed on the host; NaN where no episode ended."""
         count = np.asarray(self.count)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ended = np.maximum(count, 1)
-            return (np.where(count > 0, np.asarray(self.return_sum) / ended, np.nan),
-                    np.where(count > 0, np.asarray(self.length_sum) / ended, np.nan))
+        ended = np.maximum(count, 1)  # no division by zero: those entries become NaN below
+        return (np.where(count > 0, np.asarray(self.return_sum) / ended, np.nan),
+                np.where(count > 0, np.asarray(self.length_sum) / ended, np.nan))
 
 
 @flax.struct.dataclass
