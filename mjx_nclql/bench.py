@@ -4,6 +4,13 @@ Measures, in one process and after compilation: environment-only stepping (the s
 limit), the Langevin sampler, the update, and the full training chunk, for the same
 num_envs / batch size / seeds; then ratios, time shares, compile times and peak memory, and
 estimates the wall-clock of a whole protocol. Prints a table and JSON.
+
+jax and the project's jax modules are imported where they are used, so `--help` answers at once.
+
+    python -m mjx_nclql.bench --env ant --preset paper
+    python -m mjx_nclql.bench --env hopper,ant --num-seeds 1,5 --json bench.json
+    python -m mjx_nclql.bench --env halfcheetah train.num_envs=1024   # with a Hydra override
+    python -m mjx_nclql.bench --suite device --out docs/device        # the accelerator campaign
 """
 
 from __future__ import annotations
@@ -16,21 +23,20 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jax
-import jax.numpy as jnp
-
-from envs.bench import program_bytes
-from mjx_nclql.agent import Agent, Batch
-from mjx_nclql.build import build
 from mjx_nclql.config import ConfigError, RunConfig
-from mjx_nclql.keys import seed_keys
-from mjx_nclql.trainer import SEED_AXIS
+
+if TYPE_CHECKING:
+    import jax
+
+    from mjx_nclql.agent import Agent
 
 
 def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
     """(first call incl. compile, best of `repeats` later calls) in seconds."""
+    import jax
+
     t = time.perf_counter()
     jax.block_until_ready(fn())
     first = time.perf_counter() - t
@@ -43,6 +49,8 @@ def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
 
 
 def _peak_memory_bytes() -> int | None:
+    import jax
+
     stats = jax.devices()[0].memory_stats() or {}
     if "peak_bytes_in_use" in stats:
         return int(stats["peak_bytes_in_use"])
@@ -67,6 +75,11 @@ def _peak_rss_bytes() -> int:
 def update_program(agent: Agent, batch_size: int, num_updates: int) -> Callable[[Any, jax.Array], Any]:
     """`num_updates` updates of one seed's agent state on a fixed random batch (its sizes are
     what matter for speed), as one scan: `(state, key) -> state`."""
+    import jax
+    import jax.numpy as jnp
+
+    from mjx_nclql.agent import Batch
+
     obs_dim, act_dim, b = agent.obs_dim, agent.action_dim, batch_size
 
     def updates(state: Any, key: jax.Array) -> Any:
@@ -98,6 +111,14 @@ def load_config(env: str, preset: str, algo: str, overrides: list[str]) -> RunCo
 
 def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) -> dict[str, Any]:
     """All figures for one configuration (num_seeds seeds in one program)."""
+    import jax
+    import jax.numpy as jnp
+
+    from envs.bench import program_bytes
+    from mjx_nclql.build import build
+    from mjx_nclql.keys import seed_keys
+    from mjx_nclql.trainer import SEED_AXIS
+
     _reset_peak_rss()
     setup = build(cfg)
     env, agent, trainer = setup.env, setup.agent, setup.trainer
@@ -241,28 +262,49 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m mjx_nclql.bench", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    from mjx_nclql.cli_help import command_parser
+
+    description = __doc__.split("\n\n")[1]  # the paragraph that says what is measured
+    p = command_parser("mjx_nclql.bench", description, __doc__)
     p.add_argument("--env", default="halfcheetah",
                    help="task, comma-separated tasks, or 'all'")
-    p.add_argument("--preset", default="paper", choices=["paper", "fast", "smoke"])
-    p.add_argument("--algo", default="nclql", choices=["nclql", "lql"])
-    p.add_argument("--num-envs", type=int)
-    p.add_argument("--num-seeds", default="1", help="comma-separated list, e.g. 1,5")
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--updates-per-step", type=int)
-    p.add_argument("--chunk-iters", type=int)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--profile", metavar="DIR", help="write a JAX profiler trace of training")
-    p.add_argument("--json", metavar="PATH", help="also write the JSON results here")
+    p.add_argument("--preset", default="paper", choices=["paper", "fast", "smoke"],
+                   help="protocol preset the measured config starts from (configs/preset/)")
+    p.add_argument("--algo", default="nclql", choices=["nclql", "lql"],
+                   help="algorithm variant (configs/algo/)")
+    p.add_argument("--num-envs", type=int,
+                   help="parallel environments per seed (default: the preset's train.num_envs)")
+    p.add_argument("--num-seeds", default="1",
+                   help="seeds in one program, comma-separated to measure several, e.g. 1,5")
+    p.add_argument("--batch-size", type=int,
+                   help="update batch size (default: the preset's train.batch_size)")
+    p.add_argument("--updates-per-step", type=int,
+                   help="updates per vector step (default: the preset's train.updates_per_step)")
+    p.add_argument("--chunk-iters", type=int,
+                   help="vector steps per jitted chunk (default: the preset's train.chunk_iters)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="timed calls per measurement after the compiling one; the best counts")
+    p.add_argument("--profile", metavar="DIR",
+                   help="write a JAX profiler trace of training here (default: no trace)")
+    p.add_argument("--json", metavar="PATH",
+                   help="also write the JSON results here (default: print only)")
     p.add_argument("--suite", choices=["single", "device"], default="single",
-                   help="device: the whole accelerator campaign (see mjx_nclql/device_suite.py)")
-    p.add_argument("--out", metavar="DIR", help="--suite device: where device.md/.json go")
+                   help="single: the measurements above; device: the whole accelerator campaign "
+                        "(see mjx_nclql/device_suite.py)")
+    p.add_argument("--out", metavar="DIR",
+                   help="--suite device: where device.md/.json go (required there)")
     p.add_argument("--budget", type=float, default=480.0, metavar="SECONDS",
                    help="--suite device: start no measurement expected to end past this")
     p.add_argument("--grid", choices=["full", "tiny"], default="full",
                    help="--suite device: full sizes, or toy sizes to check the command on a CPU")
-    p.add_argument("overrides", nargs="*", help="extra Hydra overrides (key=value)")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                   help="extra Hydra overrides of the measured config, e.g. train.num_envs=1024")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = build_parser()
     args = p.parse_args(argv)
     if args.suite == "device":
         return _device_suite(p, args, argv)
@@ -290,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)
         return 2
+    import jax
+
     print(f"jax {jax.__version__} | devices {jax.devices()} | preset {args.preset}", flush=True)
     for task, n, cfg in configs:
         print(f"measuring {task} with {n} seed(s) ...", flush=True)

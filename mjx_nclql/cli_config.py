@@ -26,8 +26,22 @@ from typing import Any
 
 from mjx_nclql.config import ConfigError, RunConfig, from_dict, to_dict
 
-CONFIG_DIR = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
-                                          "configs"))
+
+def _config_dir() -> str:
+    """`configs/` inside an installed package (a wheel maps the repository's top-level
+    `configs/` to `mjx_nclql/configs`), else the checkout's top-level `configs/` (editable
+    installs, `PYTHONPATH=<checkout>`)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for candidate in (os.path.join(here, "configs"), os.path.join(here, os.pardir, "configs")):
+        if os.path.isfile(os.path.join(candidate, "config.yaml")):
+            return os.path.abspath(candidate)
+    raise FileNotFoundError(
+        f"mjx_nclql's configs are missing: neither {here}/configs nor the checkout's "
+        "configs/ holds config.yaml; reinstall the package (pip install mjx_nclql)"
+    )
+
+
+CONFIG_DIR = _config_dir()
 CONFIG_NAME = "config"
 BASE_NAME = "base"  # the ConfigStore node holding the dataclass defaults
 

@@ -4,7 +4,9 @@ A training start compiles for 1-4 minutes on a CPU and tens of seconds on a GPU;
 compiled programs depend only on the configuration's shapes and the software versions, so
 JAX can keep them on disk and a later run (a resume, the next seed, an evaluation) loads
 them instead. `RunConfig.compile_cache` names the directory; `compile_cache=null` turns
-the cache off.
+the cache off. `$MJX_NCLQL_COMPILE_CACHE`, when set, names the directory for every process
+instead of the config (a test suite or CI gives all its runs, subprocesses included, one
+cache of its own that way).
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ import os
 
 import jax
 
+ENV_VAR = "MJX_NCLQL_COMPILE_CACHE"
+
 
 def enable(directory: str | None) -> str | None:
     """Point JAX's persistent cache at `directory` (created if needed); None leaves it off.
+    `$MJX_NCLQL_COMPILE_CACHE` takes precedence over `directory` when set.
 
     Call before the first compilation of the process: JAX reads the setting when it first
     compiles. Returns the absolute directory in use, or None.
     """
+    directory = os.environ.get(ENV_VAR) or directory
     if not directory:
         return None
     path = os.path.abspath(os.path.expanduser(directory))

@@ -250,7 +250,9 @@ class TrainConfig:
     batch_size: int = 256  # transitions sampled from the replay buffer per update
     eval_every: int = 125_000  # post-warm-up transitions
     eval_episodes: int = 20
-    eval_particles: int = 1  # best-of-N at evaluation (1 = the training sampler)
+    # Langevin chains per state at evaluation (best by min_i Q_i), as the reference evaluates
+    # with the sampler it trains with: null = algo.sampler.num_particles; a number overrides.
+    eval_particles: int | None = None
     chunk_iters: int = 1000  # vector steps per jitted chunk (host sync between chunks)
     checkpoint_every: int = 125_000  # post-warm-up transitions; 0 = at the end / on a signal
     keep_checkpoints: int = 3
@@ -258,9 +260,11 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in (
             "num_envs", "updates_per_step", "total_steps", "buffer_size", "batch_size",
-            "eval_every", "eval_episodes", "eval_particles", "chunk_iters", "keep_checkpoints",
+            "eval_every", "eval_episodes", "chunk_iters", "keep_checkpoints",
         ):
             _positive(f"train.{name}", getattr(self, name), integer=True)
+        if self.eval_particles is not None:
+            _positive("train.eval_particles", self.eval_particles, integer=True)
         for name in ("warmup_steps", "checkpoint_every"):
             _check_number(f"train.{name}", getattr(self, name), integer=True)
             if getattr(self, name) < 0:

@@ -211,9 +211,13 @@ def _train_command(task: str, preset: str, run_dir: str, cache: str | None,
 def _run_process(cmd: list[str], limit_s: float, log_path: str) -> tuple[float, int]:
     """Run a training process; at `limit_s` ask it to stop (SIGINT: it checkpoints and exits),
     and kill it 120 s later. Returns (wall seconds, exit code)."""
+    from mjx_nclql.compile_cache import ENV_VAR
+
+    # The command names its cache (or none): an inherited process-wide cache must not stand in.
+    env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
     t = time.perf_counter()
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             code = proc.wait(timeout=limit_s)
         except subprocess.TimeoutExpired:

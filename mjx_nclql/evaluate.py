@@ -5,9 +5,14 @@ episodes on two simulators: the MJX task training used (float32, as trained) and
 own task (`Hopper-v4`, ... on MuJoCo C, float64), the simulator published returns come from.
 Results are printed and written to `RUN_DIR/eval.json`; nothing else in the run is touched.
 
+A step is counted as the metrics file counts it: post-warm-up transitions per seed (the
+`post_warmup_steps` of metrics.jsonl, the learning curve's x-axis), not the chunk a checkpoint
+is numbered by. `--step` takes it, and eval.json's `step` holds it (its `chunk` the checkpoint;
+entries written before `chunk` existed had the chunk in `step`, and are converted on merge).
+
     python -m mjx_nclql.evaluate runs/hopper-nclql-s0              # newest checkpoint
     python -m mjx_nclql.evaluate runs/hopper-nclql-s0 --all        # every kept checkpoint
-    python -m mjx_nclql.evaluate runs/hopper-nclql-s0 --step 206 --episodes 50 --seeds 0,2
+    python -m mjx_nclql.evaluate runs/hopper-nclql-s0 --step 150000 --episodes 50 --seeds 0,2
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ import numpy as np
 
 SIMULATORS = ("mjx", "gymnasium")
 EVAL_FILE = "eval.json"
+UNITS = {"step": "post-warm-up transitions per seed (metrics.jsonl's post_warmup_steps; what "
+                 "--step takes)",
+         "chunk": "the checkpoint: chunks done, warm-up included"}
 
 
 class EvaluationError(RuntimeError):
@@ -132,6 +140,7 @@ def gymnasium_episodes(gym_id: str, kwargs: dict[str, Any], act: Any, params: An
 
 
 def _check_run(run_dir: str) -> tuple[Any, list[int]]:
+    """(config, checkpoint chunks) of an evaluable run."""
     from mjx_nclql.run_dir import RunDirError, saved_run
 
     try:
@@ -140,18 +149,28 @@ def _check_run(run_dir: str) -> tuple[Any, list[int]]:
         raise EvaluationError(str(err)) from err
 
 
+def checkpoint_steps(run_dir: str) -> list[int]:
+    """Every kept checkpoint of a run as post-warm-up transitions (what `--step` takes)."""
+    from mjx_nclql.run_dir import checkpoints_by_step
+
+    cfg, chunks = _check_run(run_dir)
+    return sorted(checkpoints_by_step(cfg, chunks))
+
+
 def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int = 20,
                  seeds: list[int] | None = None, simulators: tuple[str, ...] = SIMULATORS,
                  key: int = 0, num_particles: int | None = None,
                  echo: Any = print) -> dict[str, Any]:
-    """Evaluate checkpoints `steps` (default: the newest) of a run; returns the eval record
-    and merges it into RUN_DIR/eval.json (entries of the same checkpoint are replaced)."""
+    """Evaluate the checkpoints at `steps` post-warm-up transitions (default: the newest) of a
+    run; returns the eval record and merges it into RUN_DIR/eval.json (entries of the same
+    checkpoint are replaced)."""
     import jax
 
     from mjx_nclql import compile_cache
     from mjx_nclql.build import build
     from mjx_nclql.checkpoint import CheckpointError
     from mjx_nclql.policy import restore_params
+    from mjx_nclql.run_dir import RunDirError, checkpoint_at
 
     run_dir = os.path.abspath(run_dir)
     if episodes < 1:
@@ -160,10 +179,10 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
     if unknown or not simulators:
         raise EvaluationError(f"unknown simulator(s) {unknown}; choose from {list(SIMULATORS)}")
     cfg, available = _check_run(run_dir)
-    steps = steps or available[-1:]
-    missing = sorted(set(steps) - set(available))
-    if missing:
-        raise EvaluationError(f"no checkpoint {missing} in {run_dir}; available: {available}")
+    try:  # (post-warm-up transitions, checkpoint chunk)
+        checkpoints = sorted({checkpoint_at(cfg, available, s, run_dir) for s in steps or [None]})
+    except RunDirError as err:
+        raise EvaluationError(str(err)) from err
     seeds = list(range(cfg.num_seeds)) if seeds is None else seeds
     bad = [s for s in seeds if not 0 <= s < cfg.num_seeds]
     if bad or not seeds:
@@ -180,18 +199,18 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
     env, sched = setup.env, setup.schedule
     base = jax.random.PRNGKey(key)
     entries = []
-    for step in steps:
+    for post, chunk in checkpoints:
         try:
-            _, agent, _, params = restore_params(run_dir, step, num_particles)
+            _, agent, _, params = restore_params(run_dir, chunk, num_particles)
         except CheckpointError as err:
             raise EvaluationError(str(err)) from err
         params = jax.tree.map(lambda x: x[np.asarray(seeds)], params)
-        post = sched.post_warmup_steps(step)
         entry: dict[str, Any] = {
-            "step": step, "env_steps": sched.env_steps(step), "post_warmup_steps": post,
+            "step": post, "chunk": chunk, "env_steps": sched.env_steps(chunk),
+            "post_warmup_steps": post,
             "updates": post // cfg.train.num_envs * cfg.train.updates_per_step, "seeds": [],
         }
-        ckey = jax.random.fold_in(base, step)
+        ckey = jax.random.fold_in(base, chunk)
         mjx = mjx_episodes(env, agent, params, ckey, episodes) if "mjx" in simulators else None
         act = jax.jit(agent.act)
         for j, s in enumerate(seeds):
@@ -207,7 +226,7 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
                 if mjx is not None:
                     row["difference"] = difference(g, mjx[j])
             entry["seeds"].append(row)
-            echo(format_row(step, post, row))
+            echo(format_row(post, chunk, row))
         entries.append(entry)
     record = {
         "run_dir": run_dir, "env": cfg.env.name, "variant": cfg.algo.variant,
@@ -220,8 +239,9 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
     return record
 
 
-def format_row(step: int, post: int, row: dict[str, Any]) -> str:
-    parts = [f"checkpoint {step} ({post:,} steps after warm-up) seed {row['seed']}:"]
+def format_row(step: int, chunk: int, row: dict[str, Any]) -> str:
+    """One seed's results at `step` post-warm-up transitions (checkpoint `chunk`)."""
+    parts = [f"step {step} (post-warm-up transitions; checkpoint {chunk}) seed {row['seed']}:"]
     for sim in SIMULATORS:
         if sim in row:
             r = row[sim]
@@ -235,13 +255,14 @@ def format_row(step: int, post: int, row: dict[str, Any]) -> str:
 
 def write_eval_file(run_dir: str, record: dict[str, Any]) -> None:
     """Merge into RUN_DIR/eval.json atomically: one entry per (checkpoint, episodes, key,
-    particles, simulators evaluated); a rerun replaces its own entry."""
+    particles, simulators evaluated); a rerun replaces its own entry. `units` says what
+    `step` and `chunk` count."""
     path = os.path.join(run_dir, EVAL_FILE)
     old: list[dict[str, Any]] = []
     if os.path.exists(path):
         with open(path) as f:
             try:
-                old = json.load(f).get("evaluations", [])
+                old = [_upgrade(e) for e in json.load(f).get("evaluations", [])]
             except json.JSONDecodeError:
                 old = []
     setting = {k: record[k] for k in ("episodes", "key", "num_particles")}
@@ -258,11 +279,19 @@ def write_eval_file(run_dir: str, record: dict[str, Any]) -> None:
     merged = [e for e in old if ident(e) not in replaced] + new
     merged.sort(key=lambda e: (e["step"], e["episodes"]))
     out = {k: record[k] for k in ("run_dir", "env", "variant", "gym_id")}
+    out["units"] = UNITS
     out["evaluations"] = merged
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(out, f, indent=1)
     os.replace(tmp, path)
+
+
+def _upgrade(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry written when `step` was the checkpoint's chunk, in today's units."""
+    if "chunk" in entry or "post_warmup_steps" not in entry:
+        return entry
+    return {**entry, "step": entry["post_warmup_steps"], "chunk": entry["step"]}
 
 
 def _parse_ints(text: str, what: str) -> list[int]:
@@ -272,22 +301,36 @@ def _parse_ints(text: str, what: str) -> list[int]:
         raise EvaluationError(f"{what} must be comma-separated integers, got {text!r}") from err
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m mjx_nclql.evaluate",
-        description="Evaluate a run's checkpoint(s) on its MJX task and in Gymnasium (MuJoCo C).",
-    )
-    parser.add_argument("run_dir")
+def build_parser() -> argparse.ArgumentParser:
+    from mjx_nclql.cli_help import command_parser
+
+    parser = command_parser(
+        "mjx_nclql.evaluate",
+        "Evaluate a run's checkpoint(s) on its MJX task and in Gymnasium (MuJoCo C).", __doc__)
+    parser.add_argument("run_dir", metavar="RUN_DIR",
+                        help="a training run's directory (config.yaml and checkpoints/)")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--step", type=int, help="checkpoint to evaluate (default: the newest)")
-    which.add_argument("--all", action="store_true", help="every kept checkpoint (a curve)")
+    which.add_argument("--step", type=int, metavar="TRANSITIONS",
+                       help="the checkpoint at this many post-warm-up transitions per seed, as "
+                            "metrics.jsonl's post_warmup_steps counts them (e.g. 150000); a value "
+                            "without a checkpoint is an error that lists the valid ones "
+                            "(default: the newest checkpoint)")
+    which.add_argument("--all", action="store_true",
+                       help="evaluate every kept checkpoint (a curve) instead of one")
     parser.add_argument("--episodes", type=int, default=20, help="episodes per seed and simulator")
-    parser.add_argument("--seeds", default=None, help="seed indices, e.g. 0,2 (default: all)")
-    parser.add_argument("--simulator", choices=("both", *SIMULATORS), default="both")
-    parser.add_argument("--key", type=int, default=0, help="evaluation randomness (resets, sampler)")
+    parser.add_argument("--seeds", default=None,
+                        help="seed indices of the run, comma-separated, e.g. 0,2 (default: all)")
+    parser.add_argument("--simulator", choices=("both", *SIMULATORS), default="both",
+                        help="where to play: the run's MJX task, Gymnasium's task, or both")
+    parser.add_argument("--key", type=int, default=0,
+                        help="evaluation randomness (resets, sampler)")
     parser.add_argument("--particles", type=int, default=None,
-                        help="best-of-N Langevin chains (default: the run's sampler)")
-    args = parser.parse_args(argv)
+                        help="best-of-N Langevin chains (default: the run's sampler setting)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     from envs import _quiet  # noqa: F401  (MuJoCo/MJX import noise)
 
@@ -296,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.step is not None:
             steps = [args.step]
         elif args.all:
-            steps = _check_run(os.path.abspath(args.run_dir))[1]
+            steps = checkpoint_steps(os.path.abspath(args.run_dir))
         seeds = None if args.seeds is None else _parse_ints(args.seeds, "--seeds")
         sims = SIMULATORS if args.simulator == "both" else (args.simulator,)
         if args.particles is not None and args.particles < 1:

@@ -17,7 +17,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from mjx_nclql import distributed, keys
+from mjx_nclql import distributed, keys, provenance
 from mjx_nclql.build import Setup
 from mjx_nclql.checkpoint import Checkpointer
 from mjx_nclql.config import to_dict
@@ -96,6 +96,8 @@ class Outputs:
             truncate_metrics(self.run_dir, self.schedule.env_steps(chunk))
         elif self.primary:
             write_config(self.run_dir, self.cfg)
+        if self.primary:  # which code, versions and device this start runs on
+            provenance.record(self.run_dir, resumed=bool(self.cfg.resume))
         log = self.cfg.log
         self.logger = MetricsLogger(
             self.run_dir, to_dict(self.cfg), wandb_mode=log.wandb_mode, project=log.wandb_project,

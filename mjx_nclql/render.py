@@ -12,8 +12,12 @@ MuJoCo C's kinematics:
   with imageio-ffmpeg. Needs an OpenGL backend: `MUJOCO_GL=egl` on a GPU machine,
   `MUJOCO_GL=osmesa` (Debian: `apt-get install libosmesa6`) on a CPU.
 
+`--step` names the checkpoint by post-warm-up transitions per seed, as metrics.jsonl's
+`post_warmup_steps` counts them; the default output is named after it too.
+
     python -m mjx_nclql.render runs/hopper-nclql-s0                    # rollout-<step>.html
     python -m mjx_nclql.render runs/hopper-nclql-s0 --format mp4 --episodes 3 --out hop.mp4
+    python -m mjx_nclql.render runs/hopper-nclql-s0 --step 150000 --seed-index 1
 """
 
 from __future__ import annotations
@@ -298,9 +302,11 @@ def to_mp4(env: Any, episode: Episode | Sequence[Episode], path: str, *, width: 
 # ---------------------------------------------------------------------------- the CLI
 
 
-def check_run(run_dir: str, step: int | None) -> tuple[Any, int]:
-    """(config, checkpoint step) of a renderable run, or a RenderError saying what is wrong."""
-    from mjx_nclql.run_dir import RunDirError, saved_run
+def check_run(run_dir: str, step: int | None) -> tuple[Any, int, int]:
+    """(config, post-warm-up transitions, checkpoint chunk) of a renderable run at `step`
+    post-warm-up transitions (None: the newest checkpoint), or a RenderError saying what is
+    wrong."""
+    from mjx_nclql.run_dir import RunDirError, checkpoint_at, saved_run
 
     def has_model(cfg: Any) -> str | None:
         if cfg.env.name.startswith("probe_"):
@@ -309,18 +315,17 @@ def check_run(run_dir: str, step: int | None) -> tuple[Any, int]:
         return None
 
     try:
-        cfg, steps = saved_run(run_dir, "render", has_model)
+        cfg, chunks = saved_run(run_dir, "render", has_model)
+        return (cfg, *checkpoint_at(cfg, chunks, step, run_dir))
     except RunDirError as err:
         raise RenderError(str(err)) from err
-    if step is not None and step not in steps:
-        raise RenderError(f"no checkpoint {step} in {run_dir}; available: {steps}")
-    return cfg, steps[-1] if step is None else step
 
 
 def render_run(run_dir: str, *, fmt: str = "html", episodes: int = 1, out: str | None = None,
                step: int | None = None, seed_index: int = 0, key: int = 0,
                echo: Any = print) -> tuple[str, list[Episode]]:
-    """Play and write a run's rollout (what the CLI does); returns (written path, episodes)."""
+    """Play and write a run's rollout (what the CLI does) from the checkpoint at `step`
+    post-warm-up transitions (None: the newest); returns (written path, episodes)."""
     import jax
 
     from mjx_nclql import compile_cache
@@ -334,7 +339,7 @@ def render_run(run_dir: str, *, fmt: str = "html", episodes: int = 1, out: str |
     if episodes < 1:
         raise RenderError(f"--episodes must be >= 1, got {episodes}")
     run_dir = os.path.abspath(run_dir)
-    cfg, step = check_run(run_dir, step)
+    cfg, step, chunk = check_run(run_dir, step)
     if not 0 <= seed_index < cfg.num_seeds:
         raise RenderError(f"--seed-index {seed_index} out of range: the run has {cfg.num_seeds} "
                           f"seed(s), indices 0..{cfg.num_seeds - 1}")
@@ -350,7 +355,7 @@ def render_run(run_dir: str, *, fmt: str = "html", episodes: int = 1, out: str |
         make_renderer(env.mj_model, 64, 48).close()
     compile_cache.enable(cfg.compile_cache)
     try:
-        policy = load(run_dir, seed_index=seed_index, step=step)
+        policy = load(run_dir, seed_index=seed_index, step=chunk)
     except (CheckpointError, ValueError) as err:
         raise RenderError(str(err)) from err
     eps = rollout(policy, env, jax.random.PRNGKey(key), episodes)
@@ -358,7 +363,8 @@ def render_run(run_dir: str, *, fmt: str = "html", episodes: int = 1, out: str |
         end = "non-finite physics" if ep.nonfinite else "terminated" if ep.terminated else "truncated"
         echo(f"episode {i}: return {ep.episode_return:.2f}, length {ep.length} ({end})")
     if fmt == "html":
-        title = f"{cfg.env.name} {cfg.algo.variant} checkpoint {step} seed {cfg.seed + seed_index}"
+        title = (f"{cfg.env.name} {cfg.algo.variant} step {step} (checkpoint {chunk}) seed "
+                 f"{cfg.seed + seed_index}")
         write_text(out, to_html(env, eps, title=title))
     else:
         to_mp4(env, eps, out)
@@ -372,20 +378,33 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(
-        prog="python -m mjx_nclql.render",
-        description="Play a run's policy on its MJX task and write the rollout as an interactive "
-                    "3-D page (html, Brax's viewer) or a video (mp4, MuJoCo's renderer).",
-    )
-    parser.add_argument("run_dir")
-    parser.add_argument("--format", default="html", help="html (default) or mp4")
+def build_parser() -> argparse.ArgumentParser:
+    from mjx_nclql.cli_help import command_parser
+
+    parser = command_parser(
+        "mjx_nclql.render",
+        "Play a run's policy on its MJX task and write the rollout as an interactive 3-D\n"
+        "page (html, Brax's viewer) or a video (mp4, MuJoCo's renderer).", __doc__, _Parser)
+    parser.add_argument("run_dir", metavar="RUN_DIR",
+                        help="a training run's directory (config.yaml and checkpoints/)")
+    parser.add_argument("--format", default="html",
+                        help="html: Brax's interactive viewer page; mp4: a video (needs MUJOCO_GL)")
     parser.add_argument("--episodes", type=int, default=1, help="episodes, played one after another")
-    parser.add_argument("--out", default=None, help="output file (default: RUN_DIR/rollout-<step>.<format>)")
-    parser.add_argument("--step", type=int, default=None, help="checkpoint (default: the newest)")
-    parser.add_argument("--seed-index", type=int, default=0, help="which seed of the run")
+    parser.add_argument("--out", default=None,
+                        help="output file (default: RUN_DIR/rollout-<step>.<format>)")
+    parser.add_argument("--step", type=int, default=None, metavar="TRANSITIONS",
+                        help="the checkpoint at this many post-warm-up transitions per seed, as "
+                             "metrics.jsonl's post_warmup_steps counts them (e.g. 150000); a value "
+                             "without a checkpoint is an error that lists the valid ones "
+                             "(default: the newest checkpoint)")
+    parser.add_argument("--seed-index", type=int, default=0,
+                        help="which seed of the run (0 .. num_seeds - 1)")
     parser.add_argument("--key", type=int, default=0, help="rollout randomness (resets, sampler)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     try:  # MuJoCo loads the OpenGL library that $MUJOCO_GL names when it is imported
         from envs import _quiet  # noqa: F401  (MuJoCo/MJX import noise)

@@ -2,8 +2,9 @@
 
     RUN_DIR/config.yaml         the validated config (a resume reads it back)
     RUN_DIR/metrics.jsonl       one record per chunk and per evaluation
+    RUN_DIR/provenance.json     commit, package versions and device of each start (provenance.py)
     RUN_DIR/learning_curve.png  evaluation returns against post-warm-up steps
-    RUN_DIR/checkpoints/        orbax checkpoints (see checkpoint.py)
+    RUN_DIR/checkpoints/        orbax checkpoints, numbered by chunks done (see checkpoint.py)
     RUN_DIR/rollouts/           with log.render: a rollout page per evaluation (render.py)
 
 Every file is written to a temporary name and renamed, so an interrupted run never leaves a
@@ -16,7 +17,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import yaml
 
@@ -81,6 +82,30 @@ def saved_run(run_dir: str, purpose: str,
     if not steps:
         raise RunDirError(f"no checkpoint in {ckpt_dir}")
     return cfg, steps
+
+
+def checkpoints_by_step(cfg: RunConfig, chunks: Sequence[int]) -> dict[int, int]:
+    """Post-warm-up transitions -> checkpoint (chunks done), for commands whose `--step` takes
+    the x-axis users see (metrics.jsonl's `post_warmup_steps`), not the chunk a checkpoint is
+    numbered by. Warm-up checkpoints all sit at 0 and hold the same parameters (warm-up makes
+    no updates): 0 names the newest of them."""
+    from mjx_nclql.trainer import make_schedule
+
+    sched = make_schedule(cfg.train)
+    return {sched.post_warmup_steps(c): c for c in sorted(chunks)}
+
+
+def checkpoint_at(cfg: RunConfig, chunks: Sequence[int], step: int | None, run_dir: str) -> tuple[int, int]:
+    """(post-warm-up transitions, checkpoint chunk) of `--step STEP` (None: the newest), or a
+    one-line RunDirError that lists the valid values."""
+    by_step = checkpoints_by_step(cfg, chunks)
+    if step is None:
+        step = max(by_step)
+    if step not in by_step:
+        valid = ", ".join(str(s) for s in sorted(by_step))
+        raise RunDirError(f"no checkpoint at --step {step} in {run_dir}; valid --step values "
+                          f"(post-warm-up transitions): {valid}")
+    return step, by_step[step]
 
 
 def for_resume(cfg: RunConfig) -> RunConfig:

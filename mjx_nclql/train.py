@@ -11,18 +11,13 @@ import dataclasses
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from mjx_nclql import compile_cache, distributed, keys
-from mjx_nclql.build import build
-from mjx_nclql.checkpoint import CheckpointError
 from mjx_nclql.config import ConfigError, RunConfig
-from mjx_nclql.outputs import Outputs, Record
-from mjx_nclql.run_dir import for_resume, open_run_dir
-from mjx_nclql.stopping import StopFlag, wait_ready
-from mjx_nclql.trainer import ChunkSummary, TrainState
+
+if TYPE_CHECKING:  # jax and everything on it load inside run(): Hydra's --help answers at once
+    from mjx_nclql.outputs import Outputs, Record
+    from mjx_nclql.trainer import ChunkSummary, TrainState
 
 
 class NonFiniteError(RuntimeError):
@@ -42,6 +37,14 @@ def run(cfg: RunConfig, *, max_chunks: int | None = None,
     """Train (or, with `cfg.resume`, continue) one run. `max_chunks` stops after that many
     chunks of this call, checkpointed, as a signal would; `progress_fn(record)` sees every
     metrics record (training chunks and evaluations) as it is logged."""
+    import numpy as np
+
+    from mjx_nclql import compile_cache, distributed, keys
+    from mjx_nclql.build import build
+    from mjx_nclql.outputs import Outputs
+    from mjx_nclql.run_dir import for_resume, open_run_dir
+    from mjx_nclql.stopping import StopFlag, wait_ready
+
     cfg = for_resume(cfg)
     distributed.initialize(cfg.distributed)  # before any JAX computation
     compile_cache.enable(cfg.compile_cache)  # before the first compilation
@@ -88,6 +91,8 @@ def run(cfg: RunConfig, *, max_chunks: int | None = None,
 
 def check_finite(summary: ChunkSummary, chunk: int, out: Outputs) -> None:
     """Stop at the first non-finite parameter or loss, before it is checkpointed."""
+    import numpy as np
+
     finite = np.asarray(summary.params_finite)
     bad = [k for k, v in summary.losses.items() if not np.all(np.isfinite(np.asarray(v, float)))]
     if np.all(finite) and not bad:
@@ -113,6 +118,8 @@ def _main() -> None:
     from mjx_nclql import cli_config
 
     def entry(dcfg: Any) -> None:
+        from mjx_nclql.checkpoint import CheckpointError
+
         quiet_libraries()
         try:
             result = run(cli_config.config_from_hydra(dcfg))

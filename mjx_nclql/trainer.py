@@ -270,5 +270,11 @@ class Trainer:
 
     def _evaluate(self, params: Any, key: jax.Array) -> EpisodeStats:
         """`eval_episodes` full episodes with the stochastic sampler: returns, lengths [K]."""
-        agent = self.agent.with_particles(self.cfg.eval_particles)
-        return run_episodes(self.env, agent.act, params, key, self.cfg.eval_episodes)
+        return run_episodes(self.env, self.eval_agent.act, params, key, self.cfg.eval_episodes)
+
+    @property
+    def eval_agent(self) -> Agent:
+        """The agent evaluations act with: the training sampler, unless `eval_particles` sets
+        another number of chains."""
+        return self.agent.with_particles(
+            self.cfg.eval_particles or self.agent.cfg.sampler.num_particles)

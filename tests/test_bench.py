@@ -18,21 +18,23 @@ FIELDS = {
 }
 
 
-@pytest.mark.slow
-def test_bench_prints_table_and_json(tmp_path, capsys) -> None:
+@pytest.mark.parametrize("seeds", ["1", pytest.param("1,2", marks=pytest.mark.slow)])
+def test_bench_prints_table_and_json(seeds: str, tmp_path, capsys) -> None:
+    """On a probe task: one seed count in the quick tier, a table of two in the heavy one."""
     out = tmp_path / "bench.json"
     profile = tmp_path / "profile"
-    code = bench.main(["--env", "probe_bandit", "--preset", "smoke", "--num-seeds", "1,2",
+    code = bench.main(["--env", "probe_bandit", "--preset", "smoke", "--num-seeds", seeds,
                        "--repeats", "1", "--chunk-iters", "4", "--json", str(out),
                        "--profile", str(profile),
-                       "train.num_envs=4", "algo.critic.hidden_sizes=[16,16]"])
+                       "train.num_envs=4", "algo.critic.hidden_sizes=[16,16]",
+                       "algo.sampler.num_levels=3", "algo.sampler.steps_per_level=1"])
     assert code == 0
     traces = [f for _, _, files in os.walk(profile) for f in files if f.endswith(".xplane.pb")]
     assert traces, "no profiler trace written"
     printed = capsys.readouterr().out
     assert "| env | seeds |" in printed and "train/env" in printed
     rows = json.loads(out.read_text())
-    assert [r["num_seeds"] for r in rows] == [1, 2]
+    assert [r["num_seeds"] for r in rows] == [int(n) for n in seeds.split(",")]
     for r in rows:
         assert set(r) >= FIELDS
         for key in ("env_steps_per_s_env_only", "actions_per_s_sampler",

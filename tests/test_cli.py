@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -11,24 +12,12 @@ import numpy as np
 import pytest
 from train_fixtures import read_records
 
+from mjx_nclql import provenance
 from mjx_nclql.checkpoint import Checkpointer
 from mjx_nclql.cli_config import compose
 from mjx_nclql.config import ConfigError, EnvConfig, RunConfig, TrainConfig, from_dict
 from mjx_nclql.run_dir import load_run_config
 from mjx_nclql.train import run
-
-
-@pytest.mark.parametrize("env", ["ant", "halfcheetah", "hopper", "humanoid", "walker2d", "swimmer"])
-@pytest.mark.parametrize("algo", ["nclql", "lql"])
-@pytest.mark.parametrize("preset", ["paper", "fast", "smoke"])
-def test_every_cli_combination_composes(env: str, algo: str, preset: str) -> None:
-    cfg = compose([f"env={env}", f"algo={algo}", f"preset={preset}"])
-    assert cfg.env.name == env and cfg.algo.variant == algo
-    if preset == "paper":
-        t = cfg.train
-        assert (t.num_envs, t.updates_per_step, t.warmup_steps, t.total_steps) == (
-            5, 1, 30_000, 5_000_000)
-        assert (t.eval_every, t.eval_episodes, cfg.train.batch_size) == (125_000, 20, 256)
 
 
 def test_paper_protocol_counts_warmup_outside_the_budget() -> None:
@@ -62,25 +51,41 @@ def test_task_options_override_and_reach_the_env() -> None:
         make_env(bad)
 
 
-def test_cli_rejects_bad_input_before_compiling(tmp_path) -> None:
-    """Each bad command exits 2 with a message naming the problem, within seconds."""
-    cases = [
-        (["algo.sampler.sigma_min=0.5"], "sampler.sigma_min"),
-        (["+algo.sampler.temperature=1"], "temperature"),
-        (["train.num_envs=0"], "train.num_envs"),
-        (["algo.sampler.w=nan"], "sampler.w"),
-        ([f"resume={tmp_path}/missing"], "not found"),
-    ]
-    for overrides, needle in cases:
-        proc = subprocess.run(
-            [sys.executable, "-m", "mjx_nclql.train", *overrides, "log.wandb_mode=disabled",
-             f"run_dir={tmp_path}/r"],
-            capture_output=True, text=True, timeout=120, cwd=tmp_path,
-        )
-        assert proc.returncode == 2, (overrides, proc.stdout[-2000:], proc.stderr[-2000:])
-        assert needle in proc.stderr, (overrides, proc.stderr[-2000:])
+def _train_cli(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
+    """`python -m mjx_nclql.train ARGV` through its Hydra entry point, in this process:
+    (exit code, stderr)."""
+    from mjx_nclql import train
+
+    monkeypatch.setattr(sys, "argv", ["mjx_nclql.train", *argv])
+    with pytest.raises(SystemExit) as stop:
+        train._main()
+    return stop.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("overrides", "needle"), [
+    (["algo.sampler.sigma_min=0.5"], "sampler.sigma_min"),
+    (["+algo.sampler.temperature=1"], "temperature"),
+    (["train.num_envs=0"], "train.num_envs"),
+    (["algo.sampler.w=nan"], "sampler.w"),
+    (["resume={tmp}/missing"], "not found"),
+])
+def test_cli_rejects_bad_input_before_compiling(overrides, needle, tmp_path, monkeypatch,
+                                                capsys) -> None:
+    """Each bad command exits 2 with a message naming the problem, and writes nothing."""
+    overrides = [o.format(tmp=tmp_path) for o in overrides]
+    code, err = _train_cli([*overrides, "log.wandb_mode=disabled", f"run_dir={tmp_path}/r"],
+                           monkeypatch, capsys)
+    assert code == 2 and needle in err, (overrides, err[-2000:])
     assert not os.path.exists(tmp_path / "r" / "checkpoints")
-    # An unknown task is a missing config-group option: Hydra lists the valid ones.
+
+
+def test_cli_bad_input_in_a_real_process(tmp_path) -> None:
+    """The same through a real `python -m` process (exit code and message on stderr), and an
+    unknown task: a missing config-group option, for which Hydra lists the valid ones."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mjx_nclql.train", "train.num_envs=0", "log.wandb_mode=disabled",
+         f"run_dir={tmp_path}/r"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 2 and "train.num_envs" in proc.stderr, proc.stderr[-2000:]
     proc = subprocess.run([sys.executable, "-m", "mjx_nclql.train", "env=cartpole"],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode != 0 and "halfcheetah" in proc.stderr
@@ -123,6 +128,13 @@ def test_cli_run_writes_every_output(tmp_path) -> None:
     with open(run_dir / "learning_curve.png", "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert Checkpointer(str(run_dir / "checkpoints")).steps()[-1] == 6
+    # What produced the run: this checkout's commit, the installed versions, the device.
+    (start,) = json.loads((run_dir / provenance.PROVENANCE_FILE).read_text())["starts"]
+    assert start["commit"] == provenance.git_state()[0] and not start["resumed"]
+    assert start["packages"] == provenance.package_versions()
+    import jax
+
+    assert start["device"]["backend"] == jax.default_backend() and start["device"]["count"] >= 1
     offline = [d for d in os.listdir(run_dir / "wandb") if d.startswith("offline-run-")]
     assert len(offline) == 1
     assert any(f.endswith(".wandb") for f in os.listdir(run_dir / "wandb" / offline[0]))

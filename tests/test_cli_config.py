@@ -94,6 +94,11 @@ def test_every_combination_composes_and_validates(env: str, algo: str, preset: s
     episode_length = 100 if preset == "smoke" else 1000
     assert cfg.env.options == {"episode_length": episode_length}
     assert cfg.train.num_envs == {"paper": 5, "fast": 1024, "smoke": 8}[preset]
+    if preset == "paper":
+        t = cfg.train
+        assert (t.num_envs, t.updates_per_step, t.warmup_steps, t.total_steps) == (
+            5, 1, 30_000, 5_000_000)
+        assert (t.eval_every, t.eval_episodes, t.batch_size) == (125_000, 20, 256)
 
 
 def test_default_composition_is_the_dataclass_defaults() -> None:

@@ -10,6 +10,7 @@ from mjx_nclql.config import (
     AlgoConfig,
     ConfigError,
     DistConfig,
+    EnvConfig,
     RunConfig,
     SamplerConfig,
     TrainConfig,
@@ -71,11 +72,29 @@ def test_invalid_values_name_the_field(values: dict, field: str) -> None:
         ({"batch_size": 0}, "train.batch_size"),
         ({"batch_size": 2000, "buffer_size": 1000}, "train.batch_size"),
         ({"num_envs": 0}, "train.num_envs"),
+        ({"eval_particles": 0}, "train.eval_particles"),
+        ({"eval_particles": 1.5}, "train.eval_particles"),
     ],
 )
 def test_invalid_train_settings_name_the_field(values: dict, field: str) -> None:
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         from_dict(TrainConfig, values)
+
+
+@pytest.mark.parametrize(("train_particles", "eval_particles", "expected"),
+                         [(1, None, 1), (4, None, 4), (4, 1, 1), (1, 8, 8)])
+def test_evaluation_follows_the_training_sampler_unless_set(
+        train_particles: int, eval_particles: int | None, expected: int) -> None:
+    """The reference evaluates with the sampler it trains with; `eval_particles` overrides."""
+    from mjx_nclql.build import build
+
+    cfg = RunConfig(env=EnvConfig(name="probe_bandit"),
+                    algo=AlgoConfig(sampler=SamplerConfig(num_particles=train_particles)),
+                    train=TrainConfig(eval_particles=eval_particles, buffer_size=1000,
+                                      total_steps=100, warmup_steps=0, batch_size=8))
+    trainer = build(cfg).trainer
+    assert trainer.agent.cfg.sampler.num_particles == train_particles
+    assert trainer.eval_agent.cfg.sampler.num_particles == expected
 
 
 def test_from_dict_builds_nested_and_converts_ints() -> None:

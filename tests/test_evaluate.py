@@ -10,10 +10,11 @@ import sys
 
 import numpy as np
 import pytest
-from train_fixtures import hopper_config
+from train_fixtures import copy_run, probe_config
 
-from mjx_nclql.evaluate import EVAL_FILE, main
-from mjx_nclql.train import run
+from mjx_nclql.evaluate import EVAL_FILE, UNITS, main, write_eval_file
+from mjx_nclql.run_dir import RunDirError, checkpoint_at, checkpoints_by_step
+from mjx_nclql.trainer import make_schedule
 
 
 def _snapshot(run_dir: str) -> dict[str, tuple[int, float]]:
@@ -33,7 +34,9 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(reference, tmp_path, cap
     cases = [
         ([str(tmp_path / "nope")], "no such run directory"),
         ([str(tmp_path)], "not a readable run"),
-        ([run_dir, "--step", "5"], "available: [4, 6, 8]"),
+        ([run_dir, "--step", "5"],  # a chunk index is not a step: the valid values are listed
+         "no checkpoint at --step 5 in " + run_dir + "; valid --step values (post-warm-up "
+         "transitions): 80, 160, 240\n"),
         ([run_dir, "--seeds", "2"], "out of range: the run has 2 seed(s)"),
         ([run_dir, "--seeds", "a"], "comma-separated integers"),
         ([run_dir, "--episodes", "0"], "--episodes must be >= 1"),
@@ -41,7 +44,8 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(reference, tmp_path, cap
     ]
     for argv, message in cases:
         assert main(argv) == 2, argv
-        assert message in capsys.readouterr().err, (argv, message)
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, message, err)
     assert _snapshot(run_dir) == before  # not even eval.json
     # A run directory whose checkpoints are gone.
     bare = tmp_path / "bare"
@@ -54,7 +58,7 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(reference, tmp_path, cap
     assert proc.returncode == 2 and "no such run directory" in proc.stderr
 
 
-def test_all_checkpoints_on_mjx_are_written_to_eval_json(reference, tmp_path) -> None:
+def test_all_checkpoints_on_mjx_are_written_to_eval_json(reference, tmp_path, capsys) -> None:
     """--all evaluates every kept checkpoint per seed; eval.json gains one entry each and a
     rerun of the same setting replaces its entry instead of appending."""
     run_dir = str(tmp_path / "copy")
@@ -67,7 +71,9 @@ def test_all_checkpoints_on_mjx_are_written_to_eval_json(reference, tmp_path) ->
     with open(os.path.join(run_dir, EVAL_FILE)) as f:
         record = json.load(f)
     evals = record["evaluations"]
-    assert [e["step"] for e in evals] == [4, 6, 8]
+    assert record["units"] == UNITS
+    assert [e["step"] for e in evals] == [80, 160, 240]  # post-warm-up transitions, as --step
+    assert [e["chunk"] for e in evals] == [4, 6, 8]
     assert [e["post_warmup_steps"] for e in evals] == [80, 160, 240]
     assert [e["updates"] for e in evals] == [20, 40, 60]
     for e in evals:
@@ -82,19 +88,65 @@ def test_all_checkpoints_on_mjx_are_written_to_eval_json(reference, tmp_path) ->
     assert main([run_dir, "--simulator", "mjx", "--episodes", "4"]) == 0
     with open(os.path.join(run_dir, EVAL_FILE)) as f:
         assert len(json.load(f)["evaluations"]) == 3
+    # --step takes what metrics.jsonl shows: 160 post-warm-up transitions is checkpoint 6, and
+    # the same key evaluates the same episodes.
+    capsys.readouterr()
+    assert main([run_dir, "--step", "160", "--simulator", "mjx", "--episodes", "4"]) == 0
+    assert "step 160 (post-warm-up transitions; checkpoint 6)" in capsys.readouterr().out
+    with open(os.path.join(run_dir, EVAL_FILE)) as f:
+        again = json.load(f)["evaluations"]
+    assert [e["step"] for e in again] == [80, 160, 240]
+    assert again[1]["seeds"] == evals[1]["seeds"]
+
+
+def test_step_is_post_warmup_transitions_of_a_checkpoint() -> None:
+    """Checkpoints are numbered by chunks done; --step names them as the metrics file's
+    x-axis does, through the run's schedule (2 warm-up chunks of 40 transitions here)."""
+    cfg = probe_config(None)
+    sched = make_schedule(cfg.train)
+    assert (sched.warmup_chunks, sched.steps_per_chunk) == (2, 40)
+    assert checkpoints_by_step(cfg, [4, 6, 8]) == {80: 4, 160: 6, 240: 8}
+    # Warm-up checkpoints all sit at 0 (no updates yet, the same parameters): the newest.
+    assert checkpoints_by_step(cfg, [1, 2, 3]) == {0: 2, 40: 3}
+    assert checkpoint_at(cfg, [4, 6, 8], 160, "RUN") == (160, 6)
+    assert checkpoint_at(cfg, [4, 6, 8], None, "RUN") == (240, 8)  # default: the newest
+    with pytest.raises(RunDirError) as err:
+        checkpoint_at(cfg, [4, 6, 8], 6, "RUN")
+    assert str(err.value) == ("no checkpoint at --step 6 in RUN; valid --step values "
+                              "(post-warm-up transitions): 80, 160, 240")
+
+
+def test_eval_json_from_before_steps_were_transitions_is_converted_on_merge(tmp_path) -> None:
+    """Older entries had the chunk in `step`: merged into today's units, and a re-evaluation
+    of the same checkpoint replaces them."""
+    seeds = [{"seed_index": 0, "seed": 0, "mjx": {"return_mean": 1.0}}]
+    setting = {"episodes": 4, "key": 0, "num_particles": 1, "evaluated_at": "then"}
+    old = {"run_dir": str(tmp_path), "env": "hopper", "variant": "nclql", "gym_id": None,
+           "evaluations": [{**setting, "step": 4, "env_steps": 160, "post_warmup_steps": 80,
+                            "updates": 20, "seeds": seeds},
+                           {**setting, "step": 6, "env_steps": 240, "post_warmup_steps": 160,
+                            "updates": 40, "seeds": seeds}]}
+    (tmp_path / EVAL_FILE).write_text(json.dumps(old))
+    record = {"run_dir": str(tmp_path), "env": "hopper", "variant": "nclql", "gym_id": None,
+              "episodes": 4, "key": 0, "num_particles": 1, "evaluated_at": "now",
+              "checkpoints": [{"step": 160, "chunk": 6, "env_steps": 240, "post_warmup_steps": 160,
+                               "updates": 40, "seeds": seeds}]}
+    write_eval_file(str(tmp_path), record)
+    merged = json.loads((tmp_path / EVAL_FILE).read_text())
+    assert merged["units"] == UNITS
+    assert [(e["step"], e["chunk"], e["evaluated_at"]) for e in merged["evaluations"]] == [
+        (80, 4, "then"), (160, 6, "now")]
 
 
 @pytest.mark.slow
-def test_hopper_policy_has_the_same_return_in_mjx_and_gymnasium(tmp_path) -> None:
-    """A Hopper run stopped after its first chunk (checkpointed, as an interrupted run is),
-    then its policy (the run's sampler on its critics) on both simulators: 24 episodes each,
-    100-step episodes; the mean returns must agree within 4 standard errors of their
-    difference. Only the warm-up chunk and the evaluation are compiled."""
-    cfg = hopper_config(str(tmp_path / "hopper"))
-    result = run(cfg, max_chunks=1)
-    assert result.status == "interrupted"
-    assert main([cfg.run_dir, "--episodes", "24"]) == 0
-    with open(os.path.join(cfg.run_dir, EVAL_FILE)) as f:
+def test_hopper_policy_has_the_same_return_in_mjx_and_gymnasium(hopper_run_dir, tmp_path) -> None:
+    """The shared tiny Hopper run (stopped after its first training chunk, checkpointed, as
+    an interrupted run is), then its policy (the run's sampler on its critics) on both
+    simulators: 24 episodes each, 100-step episodes; the mean returns must agree within 4
+    standard errors of their difference."""
+    run_dir = copy_run(hopper_run_dir, str(tmp_path / "hopper"))
+    assert main([run_dir, "--episodes", "24"]) == 0
+    with open(os.path.join(run_dir, EVAL_FILE)) as f:
         record = json.load(f)
     assert record["gym_id"] == "Hopper-v4"
     (entry,) = record["evaluations"]

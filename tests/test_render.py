@@ -31,7 +31,7 @@ from typing import Any
 import jax
 import numpy as np
 import pytest
-from train_fixtures import hopper_config
+from train_fixtures import copy_run
 
 from mjx_nclql.render import (
     RenderError,
@@ -46,24 +46,18 @@ ROOT = Path(__file__).resolve().parent.parent
 EPISODE_LENGTH = 100
 ROBOT_PIXELS = 300  # Hopper's tan capsules in an 800x600 view: about 1,300 pixels
 
-pytestmark = pytest.mark.slow
+# The trained-run, browser and video tests are the heavy tier; the pure parts are quick.
+slow = pytest.mark.slow
 
 
 # ---------------------------------------------------------------------------- the trained run
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> str:
-    """The shared tiny Hopper run (100-step episodes) with `log.render`, evaluated after its
-    first training chunk (chunk 3) and stopped there with a checkpoint."""
-    import dataclasses
-
-    from mjx_nclql.train import run
-
-    cfg = hopper_config(str(tmp_path_factory.mktemp("render") / "hopper"), render=True)
-    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, eval_every=200))
-    assert run(cfg, max_chunks=3).status == "interrupted"
-    return cfg.run_dir
+def run_dir(hopper_run_dir, tmp_path_factory) -> str:
+    """A copy of the shared tiny Hopper run (100-step episodes, `log.render`), evaluated after
+    its first training chunk (chunk 3) and stopped there with a checkpoint."""
+    return copy_run(hopper_run_dir, str(tmp_path_factory.mktemp("render") / "hopper"))
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
@@ -100,9 +94,12 @@ def page_system(page: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- rollout and the page
 
 
+@slow
 def test_cli_writes_the_page_next_to_the_checkpoints(run_dir, cli_html) -> None:
     path, eps = cli_html
-    assert path == os.path.join(run_dir, "rollout-3.html")  # the newest checkpoint: 3
+    # The newest checkpoint, chunk 3: 200 post-warm-up transitions (2 warm-up chunks of 200),
+    # the step --step takes and the page is named by.
+    assert path == os.path.join(run_dir, "rollout-200.html")
     assert len(eps) == 2 and all(1 <= n <= EPISODE_LENGTH for _, n in eps)
     assert not glob.glob(os.path.join(run_dir, ".render-*"))  # no temporary file left behind
     page = Path(path).read_text()
@@ -115,6 +112,7 @@ def test_cli_writes_the_page_next_to_the_checkpoints(run_dir, cli_html) -> None:
     assert "https://cdn.jsdelivr.net/gh/google/brax@v" in page  # brax's CDN viewer
 
 
+@slow
 def test_log_render_writes_a_rollout_page_at_each_evaluation(run_dir) -> None:
     pages = sorted(os.listdir(os.path.join(run_dir, "rollouts")))
     assert pages == ["rollout-3.html"]  # the one evaluation, after chunk 3
@@ -124,6 +122,7 @@ def test_log_render_writes_a_rollout_page_at_each_evaluation(run_dir) -> None:
     assert 2 <= len(frames) <= EPISODE_LENGTH + 1  # one episode, reset frame included
 
 
+@slow
 def test_rollout_returns_trimmed_episodes_the_cli_reports(run_dir, cli_html) -> None:
     from mjx_nclql import load
 
@@ -147,6 +146,7 @@ def test_rollout_returns_trimmed_episodes_the_cli_reports(run_dir, cli_html) -> 
         to_html(env, [])
 
 
+@slow
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -156,7 +156,9 @@ def test_rollout_returns_trimmed_episodes_the_cli_reports(run_dir, cli_html) -> 
         (["{run}", "--episodes", "0"], "--episodes must be >= 1"),
         (["{run}", "--episodes", "two"], "invalid int value"),
         (["{run}", "--format", "gif"], "unknown format 'gif'"),
-        (["{run}", "--step", "999"], "no checkpoint 999"),
+        (["{run}", "--step", "999"], "no checkpoint at --step 999"),
+        # a chunk index is not a step; the checkpoints: end of warm-up (0) and chunk 3 (200)
+        (["{run}", "--step", "3"], "valid --step values (post-warm-up transitions): 0, 200\n"),
         (["{run}", "--seed-index", "3"], "--seed-index 3 out of range"),
     ],
 )
@@ -314,6 +316,7 @@ def robot_pixels(png: str) -> tuple[int, float]:
     return int(tan.sum()), float(counts.max() / counts.sum())
 
 
+@slow
 def test_page_renders_the_robot_in_headless_chromium(viewer_js, cli_html, tmp_path) -> None:
     png = str(tmp_path / "page.png")
     log = screenshot_page(Path(cli_html[0]).read_text(), viewer_js, png)
@@ -339,6 +342,7 @@ def cli_subprocess(args: list[str], mujoco_gl: str, **extra: str) -> subprocess.
                           capture_output=True, text=True, timeout=600)
 
 
+@slow
 @pytest.mark.filterwarnings("ignore:os.fork")  # the subprocess: fork, then exec at once
 def test_mp4_with_osmesa(run_dir, cli_html, tmp_path) -> None:
     if ctypes.util.find_library("OSMesa") is None:
@@ -368,6 +372,7 @@ def test_mp4_with_osmesa(run_dir, cli_html, tmp_path) -> None:
     assert not list(tmp_path.glob(".render-*"))
 
 
+@slow
 @pytest.mark.filterwarnings("ignore:os.fork")  # the subprocess: fork, then exec at once
 @pytest.mark.parametrize("no_glfw_library", [False, True], ids=["no-display", "no-library"])
 def test_mp4_without_an_opengl_backend_fails_clearly(run_dir, tmp_path, no_glfw_library) -> None:

@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from unittest import mock
 
@@ -66,6 +67,21 @@ def hopper_config(run_dir: str, **log_changes) -> RunConfig:
         log=LogConfig(wandb_mode="disabled", progress=False, plot=False, **log_changes),
         run_dir=run_dir,
     )
+
+
+def hopper_run(run_dir: str) -> str:
+    """The shared tiny Hopper run of `hopper_config` with `log.render`, evaluated after its
+    first training chunk (chunk 3) and stopped there with a checkpoint."""
+    cfg = hopper_config(run_dir, render=True)
+    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, eval_every=200))
+    assert run(cfg, max_chunks=3).status == "interrupted"
+    return run_dir
+
+
+def copy_run(run_dir: str, dest: str) -> str:
+    """A writable copy of a shared run directory (evaluate and render write into theirs)."""
+    shutil.copytree(run_dir, dest)
+    return dest
 
 
 @contextlib.contextmanager
