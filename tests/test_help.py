@@ -72,3 +72,14 @@ def test_train_help_lists_groups_and_config_without_loading_jax() -> None:
     for needle in ("algo: lql, nclql", "env: ant, halfcheetah", "preset: fast, paper, smoke",
                    "train:", "num_envs:", "sampler:", "log:", "num_seeds:", "run_dir:", "resume:"):
         assert needle in text, needle
+
+
+def test_public_names_are_listed_once_and_all_resolve() -> None:
+    """`__all__` lists exactly the lazily exported names, and each one imports."""
+    import mjx_nclql
+
+    assert sorted(mjx_nclql.__all__) == sorted(mjx_nclql._EXPORTS)
+    for name in mjx_nclql.__all__:
+        assert getattr(mjx_nclql, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        mjx_nclql.nope  # noqa: B018
