@@ -211,7 +211,7 @@ def evaluate(
     """Coverage of the trained sampler and the critic's error on a grid; also samples, Q grid."""
     algo = agent.cfg
     sample_key, exact_key = jax.random.split(key)
-    actions = _sample(agent.q_fn(state.params), algo, cfg.eval_samples, sample_key)
+    actions = _sample(agent.chain_critic(state.params), algo, cfg.eval_samples, sample_key)
     _, pts = grid(cfg.grid_n)
     sharp = jnp.asarray(agent.sharpest, jnp.int32)
     q_learned = np.asarray(

@@ -6,17 +6,49 @@ the twin evaluation (and every Langevin gradient through it) is one batched comp
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
+from typing import Any
 
 import flax.linen as nn
+import flax.struct
 import jax
 import jax.numpy as jnp
 
 from mjx_nclql.config import CriticConfig
 
+# Above this mish(x) == x in float32: tanh(softplus(20)) = 1 - 8.5e-18. Clamping the
+# exponential here keeps e^(2x) finite without changing any value.
+_MISH_LINEAR_FROM = 20.0
+
+
+@jax.custom_jvp
+def mish(x: jax.Array) -> jax.Array:
+    """x * tanh(softplus(x)) with one exponential instead of three transcendentals.
+
+    With e = exp(x): tanh(log(1 + e)) = n / (n + 2) where n = e (e + 2), exactly. The
+    derivative reuses e: n / (n + 2) + 4 x e (e + 1) / (n + 2)^2 (its second term is below
+    float32 resolution beyond the clamp, where it is dropped).
+    """
+    e = jnp.exp(jnp.minimum(x, _MISH_LINEAR_FROM))
+    n = e * (e + 2.0)
+    return x * (n / (n + 2.0))
+
+
+@mish.defjvp
+def _mish_jvp(primals: tuple[jax.Array], tangents: tuple[jax.Array]) -> tuple[jax.Array, jax.Array]:
+    (x,), (dx,) = primals, tangents
+    e = jnp.exp(jnp.minimum(x, _MISH_LINEAR_FROM))
+    n = e * (e + 2.0)
+    r = 1.0 / (n + 2.0)
+    tanh_softplus = n * r
+    curvature = jnp.where(x > _MISH_LINEAR_FROM, 0.0, 4.0 * e * (e + 1.0) * r * r * x)
+    return x * tanh_softplus, (tanh_softplus + curvature) * dx
+
+
 _ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
-    "mish": lambda x: x * jnp.tanh(jax.nn.softplus(x)),
+    "mish": mish,
     "relu": jax.nn.relu,
     "elu": jax.nn.elu,
     "gelu": jax.nn.gelu,
@@ -106,3 +138,72 @@ def make_critic(cfg: CriticConfig, conditioned: bool) -> EnsembleQ:
 def polyak(target: object, online: object, tau: float) -> object:
     """target <- (1 - tau) * target + tau * online, leaf by leaf."""
     return jax.tree.map(lambda t, o: (1.0 - tau) * t + tau * o, target, online)
+
+
+@flax.struct.dataclass
+class ChainContext:
+    """What a Langevin chain computes once: the observations' share of the first layer
+    (with its bias), [K, B, H], and each level's share, [K, L, H] ([K, 0, H] unconditioned)."""
+
+    obs_part: jax.Array
+    level_part: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainCritic:
+    """The ensemble critic factored for a Langevin chain over actions.
+
+    Within a chain the observations never change and a level's embedding depends on the level
+    only, so the first layer W [s; a; e(l)] + b is split into W_s s + b (once per chain),
+    W_e e(l) (once per level) and W_a a (per step), and the chain's gradient flows through
+    W_a alone. The values equal `EnsembleQ.apply` up to float rounding (summation order).
+    """
+
+    params: Any
+    cfg: CriticConfig
+    conditioned: bool
+    obs_dim: int
+    num_levels: int
+
+    @property
+    def _layers(self) -> Any:
+        return self.params["critics"]
+
+    def _split(self) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """The first layer's kernel [K, s + a + e, H] split into its obs, action, level rows."""
+        kernel = self._layers["hidden_0"]["kernel"]
+        emb_dim = self.cfg.level_embed_dim if self.conditioned else 0
+        action_end = kernel.shape[1] - emb_dim
+        return kernel[:, : self.obs_dim], kernel[:, self.obs_dim : action_end], kernel[:, action_end:]
+
+    def prepare(self, obs: jax.Array) -> ChainContext:
+        layers, act = self._layers, _ACTIVATIONS[self.cfg.activation]
+        w_obs, _, w_level = self._split()
+        obs_part = jnp.einsum("bi,kih->kbh", obs, w_obs) + layers["hidden_0"]["bias"][:, None]
+        if not self.conditioned:
+            return ChainContext(obs_part, jnp.zeros(w_level.shape[:1] + (0,) + w_level.shape[2:]))
+        enc = sinusoidal_encoding(jnp.arange(self.num_levels), self.cfg.level_embed_dim)
+
+        def linear(x: jax.Array, name: str) -> jax.Array:
+            return jnp.einsum("kli,kio->klo", x, layers[name]["kernel"]) + layers[name]["bias"][:, None]
+
+        enc = jnp.broadcast_to(enc, (w_obs.shape[0],) + enc.shape)
+        emb = linear(act(linear(enc, "level_in")), "level_out")
+        return ChainContext(obs_part, jnp.einsum("kle,keh->klh", emb, w_level))
+
+    def __call__(self, ctx: ChainContext, action: jax.Array, level: jax.Array) -> jax.Array:
+        """Q values of every critic at `action` [B, d] and integer `level` []: [K, B]."""
+        layers, act = self._layers, _ACTIVATIONS[self.cfg.activation]
+        _, w_action, _ = self._split()
+        # One batched matmul per critic (as the vmapped module does): a single matmul over
+        # both critics would need a gradient contracting two axes, which XLA's CPU runs slowly.
+        action = jnp.broadcast_to(action, w_action.shape[:1] + action.shape)
+        pre = ctx.obs_part + jnp.einsum("kbd,kdh->kbh", action, w_action)
+        if self.conditioned:
+            pre = pre + jnp.take(ctx.level_part, level, axis=1)[:, None]
+        x = act(pre)
+        for i in range(1, len(self.cfg.hidden_sizes)):
+            layer = layers[f"hidden_{i}"]
+            x = act(jnp.einsum("kbi,kio->kbo", x, layer["kernel"]) + layer["bias"][:, None])
+        out = layers["out"]
+        return (jnp.einsum("kbi,kio->kbo", x, out["kernel"]) + out["bias"][:, None])[..., 0]

@@ -1,13 +1,16 @@
 """Langevin samplers of the soft policy pi(a|s) ~ exp(w Q(s, a)) on the box [-1, 1]^d.
 
-`q_fn(obs, actions, level) -> [num_critics, batch]` is any (twin) critic: the chain climbs the
-gradient of the SUM over critics, best-of-N selection uses their MIN. Both samplers are pure
-functions of their inputs, so they jit, vmap (over seeds) and differentiate like any JAX code.
+The critic is any (twin) critic `q(obs, actions, level) -> [num_critics, batch]`, or a
+`ChainQ` that does the observation-only work once per chain. The chain climbs the gradient of
+the SUM over critics, best-of-N selection uses their MIN. Both samplers are pure functions of
+their inputs, so they jit, vmap (over seeds) and differentiate like any JAX code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
@@ -18,9 +21,35 @@ from mjx_nclql.noise import noise_levels, step_sizes
 QFn = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
 
 
+@runtime_checkable
+class ChainQ(Protocol):
+    """A critic as a chain sees it: `prepare(obs)` once, then `q(context, actions, level)`."""
+
+    def prepare(self, obs: jax.Array) -> Any: ...
+
+    def __call__(self, context: Any, action: jax.Array, level: jax.Array) -> jax.Array: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unfactored:
+    """A plain `q(obs, actions, level)` as a ChainQ whose context is the observations."""
+
+    q_fn: QFn
+
+    def prepare(self, obs: jax.Array) -> jax.Array:
+        return obs
+
+    def __call__(self, obs: jax.Array, action: jax.Array, level: jax.Array) -> jax.Array:
+        return self.q_fn(obs, action, level)
+
+
+def _as_chain_q(q: QFn | ChainQ) -> ChainQ:
+    return q if isinstance(q, ChainQ) else _Unfactored(q)
+
+
 def _chain(
-    q_fn: QFn,
-    obs: jax.Array,
+    q_fn: ChainQ,
+    context: Any,
     x: jax.Array,
     key: jax.Array,
     levels: jax.Array,
@@ -30,7 +59,7 @@ def _chain(
     """Run `steps_per_level` Langevin steps at each (level, alpha) in turn, from `x`."""
 
     def q_sum(a: jax.Array, level: jax.Array) -> jax.Array:
-        return q_fn(obs, a, level).sum()
+        return q_fn(context, a, level).sum()
 
     grad_q = jax.grad(q_sum)
 
@@ -57,13 +86,14 @@ def _chain(
 
 
 def _sample(
-    q_fn: QFn,
+    q: QFn | ChainQ,
     obs: jax.Array,
     key: jax.Array,
     cfg: SamplerConfig,
     action_dim: int,
     annealed: bool,
 ) -> jax.Array:
+    q_fn = _as_chain_q(q)
     batch = obs.shape[0]
     n = cfg.num_particles
     sharpest = cfg.num_levels - 1
@@ -78,21 +108,23 @@ def _sample(
         # Same number of gradient evaluations, all at the sharpest level with step size eps.
         levels = jnp.full((cfg.num_levels,), sharpest, dtype=jnp.int32)
         alphas = jnp.full((cfg.num_levels,), cfg.eps, dtype=jnp.float32)
-    x = _chain(q_fn, obs, x0, chain_key, levels, alphas, cfg)
+    context = q_fn.prepare(obs)
+    x = _chain(q_fn, context, x0, chain_key, levels, alphas, cfg)
     if n > 1:
-        q_min = q_fn(obs, x, jnp.asarray(sharpest, jnp.int32)).min(axis=0)
+        q_min = q_fn(context, x, jnp.asarray(sharpest, jnp.int32)).min(axis=0)
         best = jnp.argmax(q_min.reshape(batch, n), axis=1)
         x = x.reshape(batch, n, action_dim)[jnp.arange(batch), best]
     return x
 
 
 def annealed_langevin(
-    q_fn: QFn, obs: jax.Array, key: jax.Array, cfg: SamplerConfig, action_dim: int
+    q_fn: QFn | ChainQ, obs: jax.Array, key: jax.Array, cfg: SamplerConfig, action_dim: int
 ) -> jax.Array:
     """NC-LQL's sampler: T steps at each level from the smoothest (0) to the sharpest (L-1).
 
     Args:
-      q_fn: noise-conditioned critic, `(obs [B, o], actions [B, d], level []) -> [K, B]`.
+      q_fn: noise-conditioned critic, `(obs [B, o], actions [B, d], level []) -> [K, B]`,
+        or a `ChainQ`.
       obs: observations, [B, o].
       key: PRNG key.
       cfg: sampler settings (w, L, T, sigmas, eps, grad_norm, clip, num_particles).
@@ -104,7 +136,7 @@ def annealed_langevin(
 
 
 def langevin(
-    q_fn: QFn, obs: jax.Array, key: jax.Array, cfg: SamplerConfig, action_dim: int
+    q_fn: QFn | ChainQ, obs: jax.Array, key: jax.Array, cfg: SamplerConfig, action_dim: int
 ) -> jax.Array:
     """Plain (single-level) Langevin: L*T steps of size eps on the sharpest level only.
 
