@@ -107,7 +107,9 @@ class BanditConfig:
     steps_per_level: int = 10
     sigma_max: float = 0.7  # about the centres' spacing: the top level merges all four modes
     sigma_min: float = 0.02
-    eps: float = 1e-3
+    eps: float = 1e-3  # NC-LQL's step at the sharpest level
+    lql_eps: float = 1e-2  # LQL's one step size, the best of a sweep (docs/bandit2d.md)
+    methods: tuple[str, ...] = ("nclql", "lql")
     grad_norms: tuple[bool, ...] = (False, True)
     eval_samples: int = 5000
     grid_n: int = 201
@@ -128,12 +130,13 @@ def algo_configs(cfg: BanditConfig, grad_norm: bool) -> dict[str, AlgoConfig]:
         sigma_max=cfg.sigma_max, sigma_min=cfg.sigma_min, eps=cfg.eps, grad_norm=grad_norm,
     )
     plain = dataclasses.replace(
-        nc, num_levels=1, steps_per_level=cfg.num_levels * cfg.steps_per_level
+        nc, num_levels=1, steps_per_level=cfg.num_levels * cfg.steps_per_level, eps=cfg.lql_eps
     )
-    return {
+    configs = {
         "nclql": AlgoConfig(variant="nclql", sampler=nc, **common),
         "lql": AlgoConfig(variant="lql", sampler=plain, **common),
     }
+    return {name: configs[name] for name in cfg.methods}
 
 
 # --- training --------------------------------------------------------------------------------
@@ -371,10 +374,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--out", default="docs/", help="directory for bandit2d.png/.json")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--small", action="store_true", help="the quick version the test runs")
+    p.add_argument("--lql-eps", type=float, default=None, help="LQL's step size")
+    p.add_argument("--methods", default=None, help="comma-separated subset of nclql,lql")
+    p.add_argument("--grad-norm", choices=("off", "on", "both"), default=None,
+                   help="which gradient-normalisation settings to run (default: both; --small: off)")
     args = p.parse_args(argv)
     kw: dict[str, Any] = {"seed": args.seed}
     if args.steps is not None:
         kw["steps"] = args.steps
+    if args.lql_eps is not None:
+        kw["lql_eps"] = args.lql_eps
+    if args.methods is not None:
+        kw["methods"] = tuple(args.methods.split(","))
+        if not set(kw["methods"]) <= {"nclql", "lql"}:
+            p.error(f"--methods: choose from nclql,lql; got {args.methods}")
+    if args.grad_norm is not None:
+        kw["grad_norms"] = {"off": (False,), "on": (True,), "both": (False, True)}[args.grad_norm]
     cfg = BanditConfig.small(**kw) if args.small else BanditConfig(**kw)
     t0 = time.perf_counter()
     results = run(cfg, out_dir=args.out)

@@ -70,7 +70,7 @@ class SamplerConfig:
     steps_per_level: int = 2  # T Langevin steps at each level
     sigma_max: float = 0.1
     sigma_min: float = 0.001
-    eps: float = 1e-4  # step size at the sharpest level
+    eps: float = 1e-4  # step size at the sharpest level (LQL: its one step size; configs/algo/lql.yaml)
     grad_norm: bool = True  # normalise the action-gradient to unit length
     clip: bool = True  # clip every iterate to the action box
     num_particles: int = 1  # N chains per state, best by min_i Q_i at the sharpest level

@@ -76,10 +76,9 @@ def mjx_episodes(env: Any, agent: Any, params: Any, key: Any, episodes: int) -> 
     compiled program for all seeds."""
     import jax
 
-    from mjx_nclql import xla_options
     from mjx_nclql.rollout import run_episodes
 
-    fn = xla_options.jit(jax.vmap(lambda p, k: run_episodes(env, agent.act, p, k, episodes)))
+    fn = jax.jit(jax.vmap(lambda p, k: run_episodes(env, agent.act, p, k, episodes)))
     num_seeds = jax.tree.leaves(params)[0].shape[0]
     stats = jax.device_get(fn(params, jax.random.split(key, num_seeds)))
     return [Summary.of(stats.returns[i], stats.lengths[i], stats.nonfinite[i])

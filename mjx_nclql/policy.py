@@ -10,7 +10,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from mjx_nclql import xla_options
 from mjx_nclql.agent import Agent
 from mjx_nclql.build import build, make_env
 from mjx_nclql.checkpoint import Checkpointer, CheckpointError
@@ -77,4 +76,4 @@ def load(run_dir: str, seed_index: int = 0, num_particles: int | None = None,
         raise ValueError(f"seed_index must be in [0, {num_seeds}), got {seed_index}")
     cfg, agent, step, params = restore_params(run_dir, step, num_particles)
     params = jax.tree.map(lambda x: x[seed_index], params)
-    return Policy(agent=agent, params=params, config=cfg, step=step, act=xla_options.jit(agent.act))
+    return Policy(agent=agent, params=params, config=cfg, step=step, act=jax.jit(agent.act))

@@ -22,7 +22,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs.vector import VecEnv, VecState
-from mjx_nclql import xla_options
 from mjx_nclql.agent import Agent, AgentState, Batch
 from mjx_nclql.config import TrainConfig
 from mjx_nclql.rollout import EpisodeStats, run_episodes
@@ -167,16 +166,16 @@ class Trainer:
             sample_batch_size=cfg.batch_size,
             add_batches=True,
         )
-        self.init = xla_options.jit(jax.vmap(self._init))
+        self.init = jax.jit(jax.vmap(self._init))
         # The state (replay buffer included) is donated: a chunk updates it in place instead of
         # holding two copies; the caller must use the returned state, not the one passed in.
-        self.warmup_chunk = xla_options.jit(
+        self.warmup_chunk = jax.jit(
             jax.vmap(lambda s: self._chunk(s, warmup=True), axis_name=SEED_AXIS), donate_argnums=0
         )
-        self.train_chunk = xla_options.jit(
+        self.train_chunk = jax.jit(
             jax.vmap(lambda s: self._chunk(s, warmup=False), axis_name=SEED_AXIS), donate_argnums=0
         )
-        self.evaluate = xla_options.jit(jax.vmap(self._evaluate, in_axes=(0, 0)))
+        self.evaluate = jax.jit(jax.vmap(self._evaluate, in_axes=(0, 0)))
 
         self.compiled: set[str] = set()  # functions compiled ahead of their first call
 

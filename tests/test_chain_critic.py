@@ -1,5 +1,5 @@
 """The cheaper forms the Langevin chain runs are the critic it replaces, up to float rounding:
-Mish with one exponential, the critic factored for a chain, the CPU compiler options."""
+Mish with one exponential and the critic factored for a chain."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from mjx_nclql import xla_options
 from mjx_nclql.agent import Agent, Batch
 from mjx_nclql.config import AlgoConfig, CriticConfig, SamplerConfig
 from mjx_nclql.critic import mish
@@ -95,14 +94,3 @@ def test_a_full_chain_and_an_update_match_the_plain_critic(variant: str) -> None
                                 strict=True):
         np.testing.assert_allclose(leaf, leaf_plain, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(metrics["td_loss"], metrics_plain["td_loss"], rtol=1e-5)
-
-
-def test_cpu_options_are_accepted_and_change_no_number() -> None:
-    assert xla_options.program_options() == xla_options.CPU_OPTIONS  # this jaxlib, on a CPU
-    agent = _agent("nclql")
-    params = agent.init(jax.random.key(0)).params
-    obs, _ = _inputs()
-    key = jax.random.key(4)
-    np.testing.assert_array_equal(
-        xla_options.jit(agent.act)(params, obs, key), jax.jit(agent.act)(params, obs, key)
-    )

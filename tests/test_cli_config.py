@@ -119,13 +119,16 @@ def test_every_field_is_in_the_composed_config() -> None:
     assert config_from_hydra(_compose_dictconfig([])) == DEFAULT
 
 
-def test_lql_differs_only_in_variant_and_sampler_levels() -> None:
+def test_lql_differs_only_in_variant_and_sampler_levels_and_step() -> None:
     cfg = compose(["algo=lql"])
-    sampler = dataclasses.replace(SamplerConfig(), num_levels=1, steps_per_level=20)
+    sampler = dataclasses.replace(SamplerConfig(), num_levels=1, steps_per_level=20, eps=3e-3)
     assert cfg.algo == dataclasses.replace(AlgoConfig(), variant="lql", sampler=sampler)
     assert dataclasses.replace(cfg, algo=AlgoConfig()) == DEFAULT
     diff = {k for k, v in _leaves(to_dict(cfg)).items() if _leaves(to_dict(DEFAULT))[k] != v}
-    assert diff == {"algo.variant", "algo.sampler.num_levels", "algo.sampler.steps_per_level"}
+    assert diff == {"algo.variant", "algo.sampler.num_levels", "algo.sampler.steps_per_level",
+                    "algo.sampler.eps"}
+    # The earlier LQL step size stays one override away.
+    assert compose(["algo=lql", "algo.sampler.eps=1e-4"]).algo.sampler.eps == 1e-4
 
 
 def test_presets_hold_their_protocols() -> None:
