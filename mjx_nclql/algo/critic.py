@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from mjx_nclql.config import CriticConfig
+if TYPE_CHECKING:
+    from mjx_nclql.core.config import CriticConfig
 
 _ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "mish": lambda x: x * jnp.tanh(jax.nn.softplus(x)),

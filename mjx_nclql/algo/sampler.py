@@ -8,12 +8,15 @@ functions of their inputs, so they jit, vmap (over seeds) and differentiate like
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
 
-from mjx_nclql.config import SamplerConfig
-from mjx_nclql.noise import noise_levels, step_sizes
+from mjx_nclql.algo.noise import noise_levels, step_sizes
+
+if TYPE_CHECKING:
+    from mjx_nclql.core.config import SamplerConfig
 
 QFn = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
 

@@ -10,11 +10,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from mjx_nclql.agent import Agent
-from mjx_nclql.build import build, make_env
-from mjx_nclql.checkpoint import Checkpointer, CheckpointError
-from mjx_nclql.config import RunConfig
-from mjx_nclql.run_dir import checkpoint_dir, load_run_config
+from mjx_nclql.algo.agent import Agent
+from mjx_nclql.core.config import RunConfig
+from mjx_nclql.runtime.build import build, make_env
+from mjx_nclql.runtime.checkpoint import Checkpointer, CheckpointError
+from mjx_nclql.runtime.run_dir import checkpoint_dir, load_run_config
 
 
 @dataclasses.dataclass(frozen=True)
