@@ -424,7 +424,7 @@ def _final_section(by_task: ByTask) -> tuple[list[str], dict[str, list[np.ndarra
              "Mean over seeds of the last evaluation all seeds reached (MJX, in training: "
              "20-episode mean per seed unless the run says otherwise), ± the 95% confidence "
              "half-width (Student t; none for a single seed), beside the uniform-random policy's "
-             "return (`mjx_nclql/reference_scores.py`).", "",
+             "return (`mjx_nclql/tools/reference_scores.py`).", "",
              "| task | variant | seeds | transitions after warm-up | final return | random policy |",
              "|---|---|---|---|---|---|"]
     scores: dict[str, list[np.ndarray]] = defaultdict(list)
@@ -581,7 +581,7 @@ def _aggregate_section(scores: dict[str, list[np.ndarray]]) -> list[str]:
         if len(kept) < len(scores):
             lines.append("")
         lines += ["Interquartile mean of normalised final scores, (R − random) / (reference − "
-                  "random) with the scores of `mjx_nclql/reference_scores.py`, and a stratified-"
+                  "random) with the scores of `mjx_nclql/tools/reference_scores.py`, and a stratified-"
                   "bootstrap 95% interval (seeds resampled within each task).", "",
                   "| variant | tasks | runs | IQM | 95% interval |", "|---|---|---|---|---|"]
         for variant, s in kept.items():
