@@ -100,8 +100,9 @@ class Agent:
         metrics: dict[str, jax.Array] = {}
         if self.cfg.noise_conditioned:
             nc = self.nc_objective(state.params, batch, level_key, noise_key)
-            params, opt_state, (td_val, q, metrics["nc_loss"]) = self.td_and_nc_steps(
+            params, opt_state, (td_val, q, nc_val) = self.td_and_nc_steps(
                 td, nc, state.params, state.opt_state)
+            metrics["nc_loss"] = nc_val
         else:
             params, opt_state, (td_val, q) = self.optimiser_step(td, state.params, state.opt_state)
         target_params = polyak(state.target_params, params, self.cfg.tau)

@@ -24,6 +24,7 @@ import numpy as np
 from mjx_nclql.core.errors import MjxNclqlError
 
 if TYPE_CHECKING:
+    from envs.base import MjxEnv
     from envs.protocol import Env
     from mjx_nclql.runtime.rollout import ActFn
 
@@ -128,7 +129,7 @@ def body_poses(mj_model: Any, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return xpos, xquat
 
 
-def brax_system(env: Any) -> Any:
+def brax_system(env: MjxEnv) -> Any:
     """The Brax `System` of the task's model, for Brax's viewer: geometry from the model, and
     `opt.timestep` set to `env.dt`, the time between our frames (the viewer's clock)."""
     from brax.io import mjcf
@@ -140,7 +141,7 @@ def brax_system(env: Any) -> Any:
     return sys_.replace(opt=sys_.opt.replace(timestep=env.dt))
 
 
-def brax_states(env: Any, qpos: np.ndarray, qvel: np.ndarray) -> list[Any]:
+def brax_states(env: MjxEnv, qpos: np.ndarray, qvel: np.ndarray) -> list[Any]:
     """One Brax `State` per frame; the viewer only reads `x`: the pose of each link (Brax's
     links are MuJoCo's bodies without the world body). Rounded to 0.1 mm / 1e-5, which keeps
     the page small without a visible difference."""
@@ -155,7 +156,7 @@ def brax_states(env: Any, qpos: np.ndarray, qvel: np.ndarray) -> list[Any]:
     ]
 
 
-def to_html(env: Any, episode: Episode | Sequence[Episode], title: str | None = None) -> str:
+def to_html(env: MjxEnv, episode: Episode | Sequence[Episode], title: str | None = None) -> str:
     """A self-contained page with Brax's interactive 3-D viewer playing the episode(s) in real
     time (drag to orbit, the panel has play/pause and a time slider). The viewer's JavaScript
     comes from CDNs, as brax's template says: the page needs a network connection to open."""

@@ -4,7 +4,7 @@
 `warmup_chunk(state)` (uniform actions, no updates), `train_chunk(state)` (Langevin actions,
 updates) and `evaluate(params, keys)`. Each is `jit(vmap(...))` over seeds, so N seeds are
 one program; nothing leaves the device inside a chunk. A chunk returns the new state and a
-`ChunkSummary`; Python drives the chunks (see `train.py`).
+`ChunkSummary`; Python drives the chunks (see `loop.py`).
 """
 
 from __future__ import annotations

@@ -24,12 +24,16 @@ import json
 import os
 import sys
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mjx_nclql.core.errors import MjxNclqlError
 from mjx_nclql.core.files import write_text
+
+if TYPE_CHECKING:
+    from envs.protocol import Env
+    from mjx_nclql.algo.agent import Agent
 
 SIMULATORS = ("mjx", "gymnasium")
 EVAL_FILE = "eval.json"
@@ -74,7 +78,7 @@ def difference(gym: Summary, mjx: Summary) -> dict[str, float]:
 # ---------------------------------------------------------------------------- the two simulators
 
 
-def mjx_episodes(env: Any, agent: Any, params: Any, key: Any, episodes: int) -> list[Summary]:
+def mjx_episodes(env: Env, agent: Agent, params: Any, key: Any, episodes: int) -> list[Summary]:
     """Episodes on the run's MJX task for every seed of `params` (leading seed axis), one
     compiled program for all seeds."""
     import jax
