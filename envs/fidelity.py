@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
 import sys
 import time
@@ -29,6 +28,7 @@ import mujoco
 import numpy as np
 
 import envs
+from envs.stats import difference, episode_statistics
 
 # Tasks whose random-action episodes run to the time limit (1000 steps each on a CPU-costly
 # simulation): they get fewer episodes; their returns also vary less from episode to episode.
@@ -36,13 +36,7 @@ LONG_EPISODE_TASKS = ("ant", "halfcheetah", "swimmer")
 
 
 def _stats(returns: np.ndarray, lengths: np.ndarray, nonfinite: np.ndarray) -> dict[str, float]:
-    r = np.asarray(returns, np.float64)
-    std = float(r.std(ddof=1)) if r.size > 1 else 0.0
-    n = np.asarray(lengths, np.float64)
-    n_std = float(n.std(ddof=1)) if n.size > 1 else 0.0
-    return {"episodes": int(r.size), "return_mean": float(r.mean()), "return_std": std,
-            "return_stderr": std / math.sqrt(r.size), "length_mean": float(n.mean()),
-            "length_stderr": n_std / math.sqrt(n.size), "nonfinite": int(np.sum(nonfinite))}
+    return episode_statistics(returns, np.asarray(lengths, np.float64), nonfinite)
 
 
 def mjx_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any) -> dict[str, float]:
@@ -108,10 +102,9 @@ def distribution(name: str, episodes: int, seed: int = 0, **options: Any) -> dic
     t = time.perf_counter()
     mjx = mjx_random_episodes(name, episodes, seed, **options)
     gym = gym_random_episodes(name, episodes, seed, **options)
-    se = math.hypot(mjx["return_stderr"], gym["return_stderr"])
-    diff = gym["return_mean"] - mjx["return_mean"]
-    return {"env": name, "mjx_float32": mjx, "gymnasium": gym,
-            "difference": {"mean": diff, "stderr": se, "z": diff / se if se else 0.0},
+    diff = difference(gym["return_mean"], gym["return_stderr"], mjx["return_mean"],
+                      mjx["return_stderr"])
+    return {"env": name, "mjx_float32": mjx, "gymnasium": gym, "difference": diff,
             "seconds": time.perf_counter() - t}
 
 

@@ -2,7 +2,9 @@
 
 They speak the same functional protocol as the MJX tasks in `envs` (reset/step on a `State`),
 so the real trainer runs on them unchanged; tests then compare the learned Q with the truth.
-Rewards peak at a = `target` (inside the box) so the sampled actions must concentrate there.
+The registry (`registry.py`) lists them as `probe_<kind>`, without a MuJoCo model or a
+Gymnasium counterpart. Rewards peak at a = `target` (inside the box) so the sampled actions
+must concentrate there.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import tempfile
 import pytest
 from train_fixtures import hopper_run, reference_run
 
-from mjx_nclql import compile_cache
+from mjx_nclql.runtime import compile_cache
 
 _OWN_CACHE: list[str] = []
 

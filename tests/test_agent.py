@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mjx_nclql.agent import Agent, Batch
-from mjx_nclql.config import AlgoConfig, CriticConfig, SamplerConfig
+from mjx_nclql.algo.agent import Agent, Batch
+from mjx_nclql.core.config import AlgoConfig, CriticConfig, SamplerConfig
 
 SMALL = dict(critic=CriticConfig(hidden_sizes=(16, 16)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mjx_nclql import bandit2d
+from mjx_nclql.tools import bandit2d
 
 # Small version (1,500 updates, batch 128, L*T = 100): NC-LQL's total variation to the
 # Boltzmann masses was 0.16 / 0.20 / 0.22 for seeds 0 / 1 / 2 and its rarest mode got >= 3% of

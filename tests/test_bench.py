@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from mjx_nclql import bench, device_suite
+from mjx_nclql import bench
+from mjx_nclql.tools import device_suite
 
 FIELDS = {
     "env_steps_per_s_env_only", "actions_per_s_sampler", "updates_per_s_update_only",

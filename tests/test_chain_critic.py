@@ -8,9 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from mjx_nclql.agent import Agent, Batch
-from mjx_nclql.config import AlgoConfig, CriticConfig, SamplerConfig
-from mjx_nclql.critic import mish
+from mjx_nclql.algo.agent import Agent
+from mjx_nclql.algo.batch import Batch
+from mjx_nclql.algo.critic import mish
+from mjx_nclql.core.config import AlgoConfig, CriticConfig, SamplerConfig
 
 OBS_DIM, ACTION_DIM, ROWS = 17, 6, 64
 

@@ -8,7 +8,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from mjx_nclql.checkpoint import Checkpointer, CheckpointError, _pack_legacy
+from mjx_nclql.runtime.checkpoint import Checkpointer, CheckpointError, _pack_legacy
 
 
 @flax.struct.dataclass

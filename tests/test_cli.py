@@ -12,18 +12,18 @@ import numpy as np
 import pytest
 from train_fixtures import read_records
 
-from mjx_nclql import provenance
-from mjx_nclql.checkpoint import Checkpointer
-from mjx_nclql.cli_config import compose
-from mjx_nclql.config import ConfigError, EnvConfig, RunConfig, TrainConfig, from_dict
-from mjx_nclql.run_dir import load_run_config
-from mjx_nclql.train import run
+from mjx_nclql.core.cli_config import compose
+from mjx_nclql.core.config import ConfigError, EnvConfig, RunConfig, TrainConfig, from_dict
+from mjx_nclql.runtime import provenance
+from mjx_nclql.runtime.checkpoint import Checkpointer
+from mjx_nclql.runtime.loop import run
+from mjx_nclql.runtime.run_dir import load_run_config
 
 
 def test_paper_protocol_counts_warmup_outside_the_budget() -> None:
     """The reference: 30k uniform transitions, then 5e6 transitions = exactly 1e6 updates, with
     an evaluation every 125k post-warm-up transitions (40 in all)."""
-    from mjx_nclql.trainer import make_schedule
+    from mjx_nclql.runtime.schedule import make_schedule
 
     cfg = TrainConfig()  # the paper preset's values are the defaults
     sched = make_schedule(cfg)
@@ -36,7 +36,7 @@ def test_paper_protocol_counts_warmup_outside_the_budget() -> None:
 
 
 def test_task_options_override_and_reach_the_env() -> None:
-    from mjx_nclql.build import make_env
+    from mjx_nclql.runtime.build import make_env
 
     overrides = ["env=hopper", "env.options.episode_length=50",
                  "+env.options.ctrl_cost_weight=0.05", "+env.options.solver_iterations=4"]

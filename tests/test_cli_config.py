@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from mjx_nclql import cli_config
-from mjx_nclql.cli_config import CONFIG_DIR, compose, config_from_hydra, hydra_main, register
-from mjx_nclql.config import (
+from mjx_nclql.core import cli_config
+from mjx_nclql.core.cli_config import CONFIG_DIR, compose, config_from_hydra, hydra_main, register
+from mjx_nclql.core.config import (
     AlgoConfig,
     ConfigError,
     CriticConfig,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mjx_nclql.config import (
+from mjx_nclql.core.config import (
     AlgoConfig,
     ConfigError,
     DistConfig,
@@ -86,7 +86,7 @@ def test_invalid_train_settings_name_the_field(values: dict, field: str) -> None
 def test_evaluation_follows_the_training_sampler_unless_set(
         train_particles: int, eval_particles: int | None, expected: int) -> None:
     """The reference evaluates with the sampler it trains with; `eval_particles` overrides."""
-    from mjx_nclql.build import build
+    from mjx_nclql.runtime.build import build
 
     cfg = RunConfig(env=EnvConfig(name="probe_bandit"),
                     algo=AlgoConfig(sampler=SamplerConfig(num_particles=train_particles)),

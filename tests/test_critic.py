@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mjx_nclql.config import CriticConfig
-from mjx_nclql.critic import QNetwork, make_critic, polyak, sinusoidal_encoding
+from mjx_nclql.algo.critic import QNetwork, make_critic, polyak, sinusoidal_encoding
+from mjx_nclql.core.config import CriticConfig
 
 
 class TwinCriticTest(chex.TestCase):

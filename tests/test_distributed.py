@@ -13,7 +13,7 @@ import textwrap
 import pytest
 from train_fixtures import ROOT, assert_saved_params_match, read_records
 
-from mjx_nclql.checkpoint import Checkpointer
+from mjx_nclql.runtime.checkpoint import Checkpointer
 
 
 @pytest.mark.slow
@@ -22,7 +22,7 @@ def test_sharding_over_two_cpu_devices_matches_one_device(reference, tmp_path) -
         import dataclasses, jax, numpy as np, sys
         sys.path.insert(0, {os.path.join(ROOT, 'tests')!r})
         from train_fixtures import probe_config
-        from mjx_nclql.train import run
+        from mjx_nclql.runtime.loop import run
         assert len(jax.devices()) == 2
         res = run(probe_config({str(tmp_path / 'sharded')!r}, devices=2))
         leaf = res.state.agent.params["critics"]["out"]["kernel"]
@@ -55,9 +55,9 @@ def test_two_host_run_matches_one_process(reference, tmp_path) -> None:
         import dataclasses, os, signal, sys, jax, numpy as np
         sys.path.insert(0, {os.path.join(ROOT, 'tests')!r})
         from train_fixtures import probe_config
-        from mjx_nclql.config import DistConfig
-        from mjx_nclql.distributed import to_host
-        from mjx_nclql.train import run
+        from mjx_nclql.core.config import DistConfig
+        from mjx_nclql.runtime.distributed import to_host
+        from mjx_nclql.runtime.loop import run
         pid = int(sys.argv[1])
         dist = DistConfig(enabled=True, coordinator_address="localhost:{_free_port()}",
                           num_processes=2, process_id=pid)

@@ -232,7 +232,7 @@ def test_seed_vmapped_step_keeps_the_reset_a_branch(vec: dict[str, Any]) -> None
     branch each step; naming the vmap axis makes the choice once for all seeds."""
     # The branch is VecEnv's, whatever the task: an analytic probe task traces in
     # milliseconds where an MJX step takes seconds. Shapes suffice: nothing is compiled.
-    from mjx_nclql.probes import ProbeEnv
+    from envs.probes import ProbeEnv
 
     env = ProbeEnv("two_step")
     vs = jax.eval_shape(jax.vmap(VecEnv(env, 8).reset), jax.random.split(jax.random.PRNGKey(8), 2))

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from train_fixtures import copy_run, probe_config
 
-from mjx_nclql.evaluate import EVAL_FILE, UNITS, main, write_eval_file
-from mjx_nclql.run_dir import RunDirError, checkpoint_at, checkpoints_by_step
-from mjx_nclql.trainer import make_schedule
+from mjx_nclql.runtime.saved_run import RunDirError, checkpoint_at, checkpoints_by_step
+from mjx_nclql.runtime.schedule import make_schedule
+from mjx_nclql.tools.evaluate import EVAL_FILE, UNITS, main, write_eval_file
 
 
 def _snapshot(run_dir: str) -> dict[str, tuple[int, float]]:

@@ -9,9 +9,9 @@ import jax
 import pytest
 from train_fixtures import probe_config
 
-from mjx_nclql.checkpoint import Checkpointer
-from mjx_nclql.config import ConfigError, RunConfig, from_dict
-from mjx_nclql.train import NonFiniteError, run
+from mjx_nclql.core.config import ConfigError, RunConfig, from_dict
+from mjx_nclql.runtime.checkpoint import Checkpointer
+from mjx_nclql.runtime.loop import NonFiniteError, run
 
 
 def test_buffer_larger_than_memory_is_refused() -> None:

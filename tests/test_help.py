@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from mjx_nclql.cli_help import usage_examples
+from mjx_nclql.tools.cli_help import usage_examples
 
 COMMANDS = ("evaluate", "render", "report", "bench")
 
@@ -39,7 +39,7 @@ def help_of(module: str) -> tuple[str, bool]:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_mentions_every_argument_with_defaults_and_examples(command: str) -> None:
-    module = importlib.import_module(f"mjx_nclql.{command}")
+    module = importlib.import_module(f"mjx_nclql.tools.{command}")  # the command's own module
     parser = module.build_parser()
     text, jax_imported = help_of(f"mjx_nclql.{command}")
     assert not jax_imported, f"`{command} --help` imported jax"

@@ -15,9 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from mjx_nclql.agent import Agent
-from mjx_nclql.build import build
-from mjx_nclql.config import (
+from mjx_nclql.algo.agent import Agent
+from mjx_nclql.core.config import (
     AlgoConfig,
     CriticConfig,
     EnvConfig,
@@ -25,8 +24,9 @@ from mjx_nclql.config import (
     SamplerConfig,
     TrainConfig,
 )
-from mjx_nclql.keys import seed_keys
-from mjx_nclql.trainer import Trainer
+from mjx_nclql.runtime.build import build
+from mjx_nclql.runtime.keys import seed_keys
+from mjx_nclql.runtime.trainer import Trainer
 
 C, GAMMA, W = 0.2, 0.9, 200.0
 GRID = jnp.linspace(-0.5, 1.0, 7)[:, None]

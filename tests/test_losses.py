@@ -9,10 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from mjx_nclql.agent import Agent, Batch
-from mjx_nclql.config import AlgoConfig, CriticConfig, SamplerConfig
-from mjx_nclql.losses import td_targets
-from mjx_nclql.noise import noise_levels
+from mjx_nclql.algo.agent import Agent, Batch
+from mjx_nclql.algo.losses import td_targets
+from mjx_nclql.algo.noise import noise_levels
+from mjx_nclql.core.config import AlgoConfig, CriticConfig, SamplerConfig
 
 
 def test_td_targets_bootstrap_unless_terminated() -> None:

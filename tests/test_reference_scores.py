@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from mjx_nclql.reference_scores import (
+from mjx_nclql.tools.reference_scores import (
     SAC_CURVE_MAX_STEP,
     SAC_CURVE_STEP,
     SAC_CURVES,

@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 from train_fixtures import copy_run
 
-from mjx_nclql.render import (
+from mjx_nclql.tools.render import (
     RenderError,
     body_poses,
     frame_stride,

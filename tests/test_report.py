@@ -14,9 +14,10 @@ import pytest
 import yaml
 from scipy import stats
 
-from mjx_nclql import provenance, reference_scores
-from mjx_nclql.config import EnvConfig, RunConfig, to_dict
-from mjx_nclql.report import (
+from mjx_nclql.core.config import EnvConfig, RunConfig, to_dict
+from mjx_nclql.runtime import provenance
+from mjx_nclql.tools import reference_scores
+from mjx_nclql.tools.report import (
     BEGIN,
     END,
     SAC_LABEL,

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from train_fixtures import assert_same_params, probe_config, read_records
 
-from mjx_nclql.checkpoint import Checkpointer, CheckpointError
-from mjx_nclql.run_dir import write_config
-from mjx_nclql.train import run
+from mjx_nclql.runtime.checkpoint import Checkpointer, CheckpointError
+from mjx_nclql.runtime.loop import run
+from mjx_nclql.runtime.run_dir import write_config
 
 
 def test_interrupted_and_resumed_run_equals_uninterrupted(reference, tmp_path, capsys) -> None:

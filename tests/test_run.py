@@ -10,7 +10,7 @@ import pytest
 from train_fixtures import read_records
 
 import mjx_nclql
-from mjx_nclql.checkpoint import Checkpointer
+from mjx_nclql.runtime.checkpoint import Checkpointer
 
 
 def test_run_writes_outputs_and_traces_each_function_once(reference, reference_traces) -> None:

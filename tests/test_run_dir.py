@@ -7,8 +7,8 @@ import os
 import yaml
 from train_fixtures import ROOT
 
-from mjx_nclql.config import TrainConfig, to_dict
-from mjx_nclql.run_dir import CONFIG_FILE, load_run_config
+from mjx_nclql.core.config import TrainConfig, to_dict
+from mjx_nclql.runtime.run_dir import CONFIG_FILE, load_run_config
 
 
 def test_a_config_saved_with_batch_size_under_algo_loads(tmp_path) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mjx_nclql import SamplerConfig, annealed_langevin, langevin
-from mjx_nclql.noise import noise_levels, step_sizes
+from mjx_nclql.algo.noise import noise_levels, step_sizes
 
 
 def test_noise_levels_are_geometric_from_max_to_min() -> None:

@@ -16,7 +16,7 @@ from unittest import mock
 import jax
 import numpy as np
 
-from mjx_nclql.config import (
+from mjx_nclql.core.config import (
     AlgoConfig,
     CriticConfig,
     EnvConfig,
@@ -25,9 +25,9 @@ from mjx_nclql.config import (
     SamplerConfig,
     TrainConfig,
 )
-from mjx_nclql.run_dir import METRICS_FILE
-from mjx_nclql.train import RunResult, run
-from mjx_nclql.trainer import Trainer
+from mjx_nclql.runtime.loop import RunResult, run
+from mjx_nclql.runtime.run_dir import METRICS_FILE
+from mjx_nclql.runtime.trainer import Trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -7,20 +7,25 @@ that changes during training lives in `AgentState`. Both jit and vmap over seeds
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import flax.struct
 import jax
 import jax.numpy as jnp
 import optax
 
-from mjx_nclql import losses
-from mjx_nclql.config import AlgoConfig
-from mjx_nclql.critic import ChainCritic, EnsembleQ, make_critic, polyak
-from mjx_nclql.noise import noise_levels
-from mjx_nclql.sampler import annealed_langevin, langevin
+from mjx_nclql.algo import losses
+from mjx_nclql.algo.batch import Batch
+from mjx_nclql.algo.critic import ChainCritic, EnsembleQ, make_critic, polyak
+from mjx_nclql.algo.noise import noise_levels
+from mjx_nclql.algo.sampler import annealed_langevin, langevin
+
+if TYPE_CHECKING:
+    from mjx_nclql.core.config import AlgoConfig
 
 DIAGNOSTIC_ROWS = 64  # batch rows the action-gradient diagnostic is measured on
+Objective = Callable[[Any], tuple[jax.Array, Any]]  # params -> (loss, aux)
 
 
 @flax.struct.dataclass
@@ -29,17 +34,6 @@ class AgentState:
     target_params: Any
     opt_state: Any
     updates: jax.Array  # int32 number of updates applied
-
-
-@flax.struct.dataclass
-class Batch:
-    """Transitions s, a, r, s', terminated (a truncation is NOT a termination)."""
-
-    obs: jax.Array
-    action: jax.Array
-    reward: jax.Array
-    next_obs: jax.Array
-    terminated: jax.Array
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,82 +101,92 @@ class Agent:
     def update(
         self, state: AgentState, batch: Batch, key: jax.Array
     ) -> tuple[AgentState, dict[str, jax.Array]]:
-        """One NC-LQL (or LQL) update: TD step, noise-conditioning step, Polyak averaging."""
-        cfg = self.cfg
+        """One NC-LQL (or LQL) update: the TD target, the TD step, for NC-LQL the
+        noise-conditioning step (`algo.step_mode`: after the TD step, or summed with it),
+        then Polyak averaging of the targets."""
         sample_key, level_key, noise_key = jax.random.split(key, 3)
-        sharp = jnp.asarray(self.sharpest, jnp.int32)
-        params = state.params
-
-        next_action = jax.lax.stop_gradient(self.act(params, batch.next_obs, sample_key))
-        q_next = self.apply(state.target_params, batch.next_obs, next_action, sharp).min(axis=0)
-        targets = losses.td_targets(
-            q_next, batch.reward, batch.terminated, gamma=cfg.gamma, reward_scale=cfg.reward_scale
-        )
-
-        def td(p: Any) -> tuple[jax.Array, jax.Array]:
-            return losses.td_loss(p, self.apply, batch.obs, batch.action, targets, self.sharpest)
-
-        opt = self.optimizer
-        opt_state = state.opt_state
+        next_action, targets = self.td_target(state, batch, sample_key)
+        td = self.td_objective(batch, targets)
         metrics: dict[str, jax.Array] = {}
-        if cfg.noise_conditioned:
-            sigmas = noise_levels(
-                cfg.sampler.sigma_max, cfg.sampler.sigma_min, cfg.sampler.num_levels
-            )
-            b = batch.obs.shape[0]
-            level = jax.random.randint(level_key, (b,), 0, self.sharpest)
-            noise = jax.random.normal(noise_key, batch.action.shape, batch.action.dtype)
-            # Frozen smoothing target from the pre-update parameters.
-            qbar = self.apply(params, batch.obs, batch.action, sharp).mean(axis=0)
-
-            def nc(p: Any) -> jax.Array:
-                return losses.noise_conditioning_loss(
-                    p, self.apply, batch.obs, batch.action, qbar, level, noise, sigmas
-                )
-
-            if cfg.step_mode == "sequential":
-                (td_val, q), g = jax.value_and_grad(td, has_aux=True)(params)
-                upd, opt_state = opt.update(g, opt_state, params)
-                params = optax.apply_updates(params, upd)
-                nc_val, g = jax.value_and_grad(nc)(params)
-                upd, opt_state = opt.update(g, opt_state, params)
-                params = optax.apply_updates(params, upd)
-            else:
-
-                def total(p: Any) -> tuple[jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
-                    td_val, q = td(p)
-                    nc_val = nc(p)
-                    return td_val + nc_val, (td_val, nc_val, q)
-
-                (_, (td_val, nc_val, q)), g = jax.value_and_grad(total, has_aux=True)(params)
-                upd, opt_state = opt.update(g, opt_state, params)
-                params = optax.apply_updates(params, upd)
+        if self.cfg.noise_conditioned:
+            nc = self.nc_objective(state.params, batch, level_key, noise_key)
+            params, opt_state, (td_val, q, nc_val) = self.td_and_nc_steps(
+                td, nc, state.params, state.opt_state)
             metrics["nc_loss"] = nc_val
         else:
-            (td_val, q), g = jax.value_and_grad(td, has_aux=True)(params)
-            upd, opt_state = opt.update(g, opt_state, params)
-            params = optax.apply_updates(params, upd)
-
-        target_params = polyak(state.target_params, params, cfg.tau)
-        # A diagnostic only: its backward pass on a sub-batch costs a fraction of the batch's.
-        rows = slice(0, DIAGNOSTIC_ROWS)
-        grad_a = jax.grad(lambda a: self.apply(state.params, batch.obs[rows], a, sharp).sum())(
-            batch.action[rows]
-        )
-        metrics.update(
-            td_loss=td_val,
-            q_mean=q.mean(),
-            q_std=q.std(),
-            target_mean=targets.mean(),
-            grad_a_norm=jnp.linalg.norm(grad_a, axis=-1).mean(),
-            next_action_mean=next_action.mean(),
-            next_action_std=next_action.std(),
-            next_action_at_bound=jnp.mean(jnp.abs(next_action) >= 1.0 - 1e-6),
-        )
-        new_state = AgentState(
-            params=params,
-            target_params=target_params,
-            opt_state=opt_state,
-            updates=state.updates + 1,
-        )
+            params, opt_state, (td_val, q) = self.optimiser_step(td, state.params, state.opt_state)
+        target_params = polyak(state.target_params, params, self.cfg.tau)
+        metrics.update(td_loss=td_val,
+                       **self.diagnostics(state.params, batch, q, targets, next_action))
+        new_state = AgentState(params=params, target_params=target_params, opt_state=opt_state,
+                               updates=state.updates + 1)
         return new_state, metrics
+
+    # ------------------------------------------------------------------ the update's steps
+    def td_target(self, state: AgentState, batch: Batch, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(a' ~ the sampler on the online critics at s', the TD target from the target
+        critics' minimum at the sharpest level)."""
+        sharp = jnp.asarray(self.sharpest, jnp.int32)
+        next_action = jax.lax.stop_gradient(self.act(state.params, batch.next_obs, key))
+        q_next = self.apply(state.target_params, batch.next_obs, next_action, sharp).min(axis=0)
+        targets = losses.td_targets(q_next, batch.reward, batch.terminated, gamma=self.cfg.gamma,
+                                    reward_scale=self.cfg.reward_scale)
+        return next_action, targets
+
+    def td_objective(self, batch: Batch, targets: jax.Array) -> Objective:
+        """params -> (TD loss at the sharpest level, Q of the batch's actions)."""
+        return lambda p: losses.td_loss(p, self.apply, batch.obs, batch.action, targets,
+                                        self.sharpest)
+
+    def nc_objective(self, params: Any, batch: Batch, level_key: jax.Array,
+                     noise_key: jax.Array) -> Objective:
+        """params -> (noise-conditioning loss, None): each critic at a random level l < L-1 on
+        a + sigma_l e, regressed on the mean of the critics at the sharpest level, frozen at
+        the pre-update `params`."""
+        s = self.cfg.sampler
+        sigmas = noise_levels(s.sigma_max, s.sigma_min, s.num_levels)
+        level = jax.random.randint(level_key, (batch.obs.shape[0],), 0, self.sharpest)
+        noise = jax.random.normal(noise_key, batch.action.shape, batch.action.dtype)
+        qbar = self.apply(params, batch.obs, batch.action,
+                          jnp.asarray(self.sharpest, jnp.int32)).mean(axis=0)
+        return lambda p: (losses.noise_conditioning_loss(
+            p, self.apply, batch.obs, batch.action, qbar, level, noise, sigmas), None)
+
+    def optimiser_step(self, objective: Objective, params: Any,
+                       opt_state: Any) -> tuple[Any, Any, Any]:
+        """One step of the optimiser on `objective(params) -> (loss, aux)`: (new params, new
+        optimiser state, (loss, aux))."""
+        value, grads = jax.value_and_grad(objective, has_aux=True)(params)
+        updates, opt_state = self.optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, value
+
+    def td_and_nc_steps(self, td: Objective, nc: Objective, params: Any,
+                        opt_state: Any) -> tuple[Any, Any, tuple[jax.Array, jax.Array, jax.Array]]:
+        """NC-LQL's two losses on one optimiser state: a TD step, then a noise-conditioning
+        step from its result (`sequential`, the reference program), or one step on their sum
+        (`summed`). Returns (params, optimiser state, (TD loss, Q, noise-conditioning loss))."""
+        if self.cfg.step_mode == "sequential":
+            params, opt_state, (td_val, q) = self.optimiser_step(td, params, opt_state)
+            params, opt_state, (nc_val, _) = self.optimiser_step(nc, params, opt_state)
+            return params, opt_state, (td_val, q, nc_val)
+
+        def summed(p: Any) -> tuple[jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
+            td_val, q = td(p)
+            nc_val, _ = nc(p)
+            return td_val + nc_val, (td_val, q, nc_val)
+
+        params, opt_state, (_, parts) = self.optimiser_step(summed, params, opt_state)
+        return params, opt_state, parts
+
+    def diagnostics(self, params: Any, batch: Batch, q: jax.Array, targets: jax.Array,
+                    next_action: jax.Array) -> dict[str, jax.Array]:
+        """What the update reports besides its losses. The action-gradient norm is measured
+        on a sub-batch: its backward pass then costs a fraction of the batch's."""
+        rows = slice(0, DIAGNOSTIC_ROWS)
+        sharp = jnp.asarray(self.sharpest, jnp.int32)
+        grad_a = jax.grad(lambda a: self.apply(params, batch.obs[rows], a, sharp).sum())(
+            batch.action[rows])
+        return {"q_mean": q.mean(), "q_std": q.std(), "target_mean": targets.mean(),
+                "grad_a_norm": jnp.linalg.norm(grad_a, axis=-1).mean(),
+                "next_action_mean": next_action.mean(), "next_action_std": next_action.std(),
+                "next_action_at_bound": jnp.mean(jnp.abs(next_action) >= 1.0 - 1e-6)}

@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flax.linen as nn
 import flax.struct
 import jax
 import jax.numpy as jnp
 
-from mjx_nclql.config import CriticConfig
+if TYPE_CHECKING:
+    from mjx_nclql.core.config import CriticConfig
 
 # Above this mish(x) == x in float32: tanh(softplus(20)) = 1 - 8.5e-18. Clamping the
 # exponential here keeps e^(2x) finite without changing any value.

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
 
-from mjx_nclql.config import SamplerConfig
-from mjx_nclql.noise import noise_levels, step_sizes
+from mjx_nclql.algo.noise import noise_levels, step_sizes
+
+if TYPE_CHECKING:
+    from mjx_nclql.core.config import SamplerConfig
 
 QFn = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
 

@@ -1,6 +1,6 @@
 """The Hydra side of the configuration: where the YAML lives, the base node, composition.
 
-The dataclasses of `mjx_nclql.config` are the single source of every default. `register()`
+The dataclasses of `mjx_nclql.core.config` are the single source of every default. `register()`
 stores their plain-dict form (`to_dict(RunConfig())`) in Hydra's ConfigStore as the node
 `base`, which `configs/config.yaml` lists first in its defaults; the YAML groups (`env/`,
 `algo/`, `preset/`) then only state what differs from it. Every field therefore exists in the
@@ -24,14 +24,14 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mjx_nclql.config import ConfigError, RunConfig, from_dict, to_dict
+from mjx_nclql.core.config import ConfigError, RunConfig, from_dict, to_dict
 
 
 def _config_dir() -> str:
     """`configs/` inside an installed package (a wheel maps the repository's top-level
     `configs/` to `mjx_nclql/configs`), else the checkout's top-level `configs/` (editable
     installs, `PYTHONPATH=<checkout>`)."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package's root
     for candidate in (os.path.join(here, "configs"), os.path.join(here, os.pardir, "configs")):
         if os.path.isfile(os.path.join(candidate, "config.yaml")):
             return os.path.abspath(candidate)
@@ -57,6 +57,19 @@ def register() -> None:
     from hydra.core.config_store import ConfigStore
 
     ConfigStore.instance().store(name=BASE_NAME, node=base_node())
+
+
+def env_overrides(name: str) -> list[str]:
+    """The overrides that select env `name`: its `configs/env/` entry for a MuJoCo task; an
+    env without a MuJoCo model (an analytic probe) has no entry and replaces the default
+    task's name instead."""
+    from envs.registry import capabilities
+
+    try:
+        has_entry = capabilities(name).mujoco_model
+    except ValueError:  # an unknown name: Hydra's message for `env=NAME` lists the valid ones
+        has_entry = True
+    return [f"env={name}"] if has_entry else [f"env.name={name}"]
 
 
 def config_from_hydra(dcfg: Any) -> RunConfig:

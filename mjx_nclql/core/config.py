@@ -1,7 +1,7 @@
 """Typed, validated configuration of the algorithm.
 
 Every hyperparameter of the reference program is a field here with the reference default.
-These dataclasses are the single source of every default: `mjx_nclql.cli_config` registers
+These dataclasses are the single source of every default: `mjx_nclql.core.cli_config` registers
 `to_dict(RunConfig())` with Hydra as the base of `configs/config.yaml`, and the YAML files
 under `configs/` hold only the deltas from it (a task's name and episode length, `lql`'s
 sampler, the `fast`/`smoke` presets). A new field added here is therefore overridable from the
@@ -18,12 +18,14 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
+from mjx_nclql.core.errors import MjxNclqlError
+
 VARIANTS = ("nclql", "lql")
 STEP_MODES = ("sequential", "summed")
 ACTIVATIONS = ("mish", "relu", "elu", "gelu", "silu", "tanh")
 
 
-class ConfigError(ValueError):
+class ConfigError(MjxNclqlError, ValueError):
     """A configuration value is missing, unknown, of the wrong type or out of range."""
 
 

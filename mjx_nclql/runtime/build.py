@@ -8,21 +8,23 @@ Building compiles nothing: the trainer's functions are jitted lazily on their fi
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING
 
-from mjx_nclql.agent import Agent
-from mjx_nclql.config import ConfigError, RunConfig
-from mjx_nclql.trainer import Schedule, Trainer, replay_bytes
+from mjx_nclql.algo.agent import Agent
+from mjx_nclql.core.config import ConfigError, RunConfig
+from mjx_nclql.runtime.schedule import Schedule
+from mjx_nclql.runtime.trainer import Trainer, replay_bytes
+
+if TYPE_CHECKING:
+    from envs.protocol import Env
 
 
-def make_env(cfg: RunConfig) -> Any:
-    """The MJX task `env.name` (or an analytic probe `probe_<kind>`, for checks)."""
+def make_env(cfg: RunConfig) -> Env:
+    """The environment `env.name` of the registry (an MJX task, or an analytic probe
+    `probe_<kind>` for checks), with the run's options."""
     import envs
-    from mjx_nclql.probes import ProbeEnv
 
     try:
-        if cfg.env.name.startswith("probe_"):
-            return ProbeEnv(cfg.env.name.removeprefix("probe_"), **cfg.env.options)
         return envs.make(cfg.env.name, **cfg.env.options)
     except TypeError as err:
         raise ConfigError(f"env.options: {err}") from err
@@ -35,7 +37,7 @@ class Setup:
     """The environment, agent and trainer of one config."""
 
     config: RunConfig
-    env: Any
+    env: Env
     agent: Agent
     trainer: Trainer
 

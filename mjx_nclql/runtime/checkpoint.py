@@ -19,12 +19,13 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
-from mjx_nclql.distributed import barrier
+from mjx_nclql.core.errors import MjxNclqlError
+from mjx_nclql.runtime.distributed import barrier
 
 log = logging.getLogger(__name__)
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(MjxNclqlError, RuntimeError):
     """No usable checkpoint could be read."""
 
 

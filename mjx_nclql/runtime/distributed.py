@@ -16,7 +16,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from mjx_nclql.config import ConfigError, DistConfig, RunConfig
+from mjx_nclql.core.config import ConfigError, DistConfig, RunConfig
 
 
 @dataclasses.dataclass(frozen=True)

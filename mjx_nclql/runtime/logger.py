@@ -1,4 +1,8 @@
-"""Run outputs: metrics JSONL, learning-curve PNG and (offline by default) wandb."""
+"""Run outputs: metrics JSONL, learning-curve PNG, rollout pages and (offline by default) wandb.
+
+The run directory's layout (`run_dir.py`) names the files; the logger only writes where it is
+told.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mjx_nclql.run_dir import CURVE_FILE, METRICS_FILE, ROLLOUTS_DIR, write_atomic
+from mjx_nclql.core.files import atomic_path, write_text
 
 
 def _plain(value: Any) -> Any:
@@ -22,16 +26,19 @@ def _plain(value: Any) -> Any:
 
 
 class MetricsLogger:
-    """Appends one JSON object per record to `metrics.jsonl`; mirrors records to wandb.
+    """Appends one JSON object per record to `metrics_path`; mirrors records to wandb, which
+    keeps its files in `run_dir`; the curve goes to `curve_path`, pages into `pages_dir`.
 
     `enabled=False` (every process but the first of a multi-host run) writes nothing.
     """
 
-    def __init__(self, run_dir: str, config: dict, *, wandb_mode: str, project: str,
-                 entity: str | None, plot: bool, resume: bool, enabled: bool = True) -> None:
+    def __init__(self, run_dir: str, config: dict, *, metrics_path: str, curve_path: str,
+                 pages_dir: str, wandb_mode: str, project: str, entity: str | None, plot: bool,
+                 resume: bool, enabled: bool = True) -> None:
         self.run_dir = run_dir
-        self.path = os.path.join(run_dir, METRICS_FILE)
-        self.plot_path = os.path.join(run_dir, CURVE_FILE)
+        self.path = metrics_path
+        self.plot_path = curve_path
+        self.pages_dir = pages_dir
         self.enabled = enabled
         self.plot = plot and enabled
         self._wandb = None
@@ -67,12 +74,11 @@ class MetricsLogger:
             self._wandb.log(flat, step=int(clean.get("env_steps", 0)))
 
     def log_page(self, name: str, html: str) -> str:
-        """Write an HTML page (a rollout) to RUN_DIR/rollouts/NAME atomically and show it in
+        """Write an HTML page (a rollout) into the pages directory atomically and show it in
         wandb; returns its path."""
-        directory = os.path.join(self.run_dir, ROLLOUTS_DIR)
-        os.makedirs(directory, exist_ok=True)
-        path = os.path.join(directory, name)
-        write_atomic(path, html)
+        os.makedirs(self.pages_dir, exist_ok=True)
+        path = os.path.join(self.pages_dir, name)
+        write_text(path, html)
         if self._wandb is not None:
             import wandb
 
@@ -110,9 +116,8 @@ class MetricsLogger:
         ax.legend(loc="best")
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        tmp = self.plot_path + ".tmp.png"
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, self.plot_path)
+        with atomic_path(self.plot_path, ".png") as tmp:
+            fig.savefig(tmp, dpi=100)
 
     def close(self) -> None:
         if self._wandb is not None:

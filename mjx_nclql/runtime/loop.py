@@ -1,26 +1,26 @@
-"""Command line: `python -m mjx_nclql.train env=ant [key=value ...]` (Hydra).
+"""The run loop: `run(cfg)` trains (or resumes) one run, the whole program without Hydra.
 
-`run(cfg)` is the whole program without Hydra: build the run's parts, then drive the jitted
-chunks of the `Trainer`; between chunks Python only logs, evaluates and checkpoints, through
-`Outputs`.
+It builds the run's parts, then drives the jitted chunks of the `Trainer`; between chunks
+Python only logs, evaluates and checkpoints, through `Outputs`. The command line
+(`python -m mjx_nclql.train`, Hydra) is `mjx_nclql/train.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from mjx_nclql.config import ConfigError, RunConfig
+from mjx_nclql.core.config import ConfigError, RunConfig
+from mjx_nclql.core.errors import MjxNclqlError
 
 if TYPE_CHECKING:  # jax and everything on it load inside run(): Hydra's --help answers at once
-    from mjx_nclql.outputs import Outputs, Record
-    from mjx_nclql.trainer import ChunkSummary, TrainState
+    from mjx_nclql.runtime.outputs import Outputs, Record
+    from mjx_nclql.runtime.trainer import ChunkSummary, TrainState
 
 
-class NonFiniteError(RuntimeError):
+class NonFiniteError(MjxNclqlError, RuntimeError):
     """Losses or parameters became NaN/inf; the last good checkpoint is kept."""
 
 
@@ -39,17 +39,18 @@ def run(cfg: RunConfig, *, max_chunks: int | None = None,
     metrics record (training chunks and evaluations) as it is logged."""
     import numpy as np
 
-    from mjx_nclql import compile_cache, distributed, keys
-    from mjx_nclql.build import build
-    from mjx_nclql.outputs import Outputs
-    from mjx_nclql.run_dir import for_resume, open_run_dir
-    from mjx_nclql.stopping import StopFlag, wait_ready
+    from envs.registry import capabilities
+    from mjx_nclql.runtime import compile_cache, distributed, keys
+    from mjx_nclql.runtime.build import build
+    from mjx_nclql.runtime.outputs import Outputs
+    from mjx_nclql.runtime.run_dir import for_resume, open_run_dir
+    from mjx_nclql.runtime.stopping import StopFlag, wait_ready
 
     cfg = for_resume(cfg)
     distributed.initialize(cfg.distributed)  # before any JAX computation
     compile_cache.enable(cfg.compile_cache)  # before the first compilation
     setup = build(cfg)
-    if cfg.log.render and cfg.env.name.startswith("probe_"):
+    if cfg.log.render and not capabilities(cfg.env.name).mujoco_model:
         raise ConfigError(f"log.render: env {cfg.env.name!r} has no MuJoCo model to render")
     layout = distributed.seed_layout(cfg)
     distributed.check_memory(setup.replay_bytes(), layout, f"train.buffer_size="
@@ -104,36 +105,3 @@ def check_finite(summary: ChunkSummary, chunk: int, out: Outputs) -> None:
         f"{np.flatnonzero(~finite).tolist() or 'all'}; the run is stopped and the last good "
         f"checkpoint ({kept}) is kept in {out.checkpoints.directory}"
     )
-
-
-def quiet_libraries() -> None:
-    """Orbax/absl log every checkpoint step at INFO; keep the console for the progress bar."""
-    import logging
-
-    for name in ("absl", "orbax", "jax._src.xla_bridge"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def _main() -> None:
-    from mjx_nclql import cli_config
-
-    def entry(dcfg: Any) -> None:
-        from mjx_nclql.checkpoint import CheckpointError
-
-        quiet_libraries()
-        try:
-            result = run(cli_config.config_from_hydra(dcfg))
-        except ConfigError as err:
-            print(f"config error: {err}", file=sys.stderr)
-            sys.exit(2)
-        except (NonFiniteError, CheckpointError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            sys.exit(1)
-        if result.status == "interrupted":
-            sys.exit(130)
-
-    cli_config.hydra_main(entry)
-
-
-if __name__ == "__main__":
-    _main()

@@ -9,22 +9,32 @@ coordinates them) and calls `progress_fn`.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import numpy as np
 
-from mjx_nclql import distributed, keys, provenance
-from mjx_nclql.build import Setup
-from mjx_nclql.checkpoint import Checkpointer
-from mjx_nclql.config import to_dict
-from mjx_nclql.logger import MetricsLogger
-from mjx_nclql.rollout import EpisodeStats
-from mjx_nclql.run_dir import checkpoint_dir, truncate_metrics, write_config
-from mjx_nclql.trainer import ChunkSummary, TrainState
+from mjx_nclql.core.config import to_dict
+from mjx_nclql.runtime import distributed, keys, provenance
+from mjx_nclql.runtime.checkpoint import Checkpointer
+from mjx_nclql.runtime.logger import MetricsLogger
+from mjx_nclql.runtime.run_dir import (
+    CURVE_FILE,
+    METRICS_FILE,
+    ROLLOUTS_DIR,
+    checkpoint_dir,
+    truncate_metrics,
+    write_config,
+)
+
+if TYPE_CHECKING:
+    from mjx_nclql.runtime.build import Setup
+    from mjx_nclql.runtime.rollout import EpisodeStats
+    from mjx_nclql.runtime.trainer import ChunkSummary, TrainState
 
 Record = dict[str, Any]
 
@@ -100,9 +110,11 @@ class Outputs:
             provenance.record(self.run_dir, resumed=bool(self.cfg.resume))
         log = self.cfg.log
         self.logger = MetricsLogger(
-            self.run_dir, to_dict(self.cfg), wandb_mode=log.wandb_mode, project=log.wandb_project,
-            entity=log.wandb_entity, plot=log.plot, resume=bool(self.cfg.resume),
-            enabled=self.primary,
+            self.run_dir, to_dict(self.cfg), metrics_path=os.path.join(self.run_dir, METRICS_FILE),
+            curve_path=os.path.join(self.run_dir, CURVE_FILE),
+            pages_dir=os.path.join(self.run_dir, ROLLOUTS_DIR), wandb_mode=log.wandb_mode,
+            project=log.wandb_project, entity=log.wandb_entity, plot=log.plot,
+            resume=bool(self.cfg.resume), enabled=self.primary,
         )
         from tqdm import tqdm
 
@@ -175,13 +187,11 @@ class Outputs:
                 self.logger.log_page(f"rollout-{chunk}.html", self._rollout_page(chunk, seed0))
 
     def _rollout_page(self, chunk: int, params: Any) -> str:
-        """One episode of seed 0's policy as Brax's 3-D viewer page."""
-        from mjx_nclql.policy import Policy
-        from mjx_nclql.render import rollout, to_html
+        """One episode of seed 0's `params` as Brax's 3-D viewer page."""
+        from mjx_nclql.runtime.recording import record_episodes, to_html
 
-        policy = Policy(agent=self.setup.agent, params=params, config=self.cfg, step=chunk,
-                        act=self.setup.agent.act)
-        episodes = rollout(policy, self.setup.env, keys.eval_keys(self.cfg.seed, 1, chunk)[0])
+        episodes = record_episodes(self.setup.env, self.setup.agent.act, params,
+                                   keys.eval_keys(self.cfg.seed, 1, chunk)[0])
         return to_html(self.setup.env, episodes, title=f"{self.title}, chunk {chunk}, seed 0")
 
     def checkpoint(self, chunk: int, state: TrainState) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 
-from mjx_nclql.agent import Agent
-from mjx_nclql.build import build, make_env
-from mjx_nclql.checkpoint import Checkpointer, CheckpointError
-from mjx_nclql.config import RunConfig
-from mjx_nclql.run_dir import checkpoint_dir, load_run_config
+from mjx_nclql.algo.agent import Agent
+from mjx_nclql.core.config import RunConfig
+from mjx_nclql.runtime.build import build, make_env
+from mjx_nclql.runtime.checkpoint import Checkpointer, CheckpointError
+from mjx_nclql.runtime.run_dir import checkpoint_dir, load_run_config
+
+if TYPE_CHECKING:
+    from envs.protocol import Env
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Policy:
             return self.act(self.params, obs[None], key)[0]
         return self.act(self.params, obs, key)
 
-    def make_env(self) -> Any:
+    def make_env(self) -> Env:
         """The run's environment, built with the run's options."""
         return make_env(self.config)
 

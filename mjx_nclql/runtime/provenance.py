@@ -26,10 +26,12 @@ import platform
 import subprocess
 from typing import Any
 
+from mjx_nclql.core.files import write_text
+
 PROVENANCE_FILE = "provenance.json"
 UNKNOWN = "unknown"
 PACKAGES = ("jax", "jaxlib", "mujoco", "mujoco-mjx", "flax", "optax", "mjx_nclql")
-SOURCE_DIR = os.path.dirname(os.path.abspath(__file__))  # the package's own directory
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package's root
 
 
 def _git(source_dir: str, *args: str) -> str | None:
@@ -104,11 +106,9 @@ def read(run_dir: str) -> list[dict[str, Any]]:
 
 def record(run_dir: str, *, resumed: bool, source_dir: str = SOURCE_DIR) -> dict[str, Any]:
     """Append this start to RUN_DIR/provenance.json (created on the first); returns the entry."""
-    from mjx_nclql.run_dir import write_atomic
-
     entry = gather(source_dir, resumed=resumed)
     starts = read(run_dir) + [entry]
-    write_atomic(os.path.join(run_dir, PROVENANCE_FILE), json.dumps({"starts": starts}, indent=1) + "\n")
+    write_text(os.path.join(run_dir, PROVENANCE_FILE), json.dumps({"starts": starts}, indent=1) + "\n")
     return entry
 
 

@@ -7,11 +7,14 @@ measure the same thing: the return and length of K independent episodes run to t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flax.struct
 import jax
 import jax.numpy as jnp
+
+if TYPE_CHECKING:
+    from envs.protocol import Env
 
 ActFn = Callable[[Any, jax.Array, jax.Array], jax.Array]  # (params, obs [B, o], key) -> [B, d]
 
@@ -25,14 +28,14 @@ class EpisodeStats:
     nonfinite: jax.Array  # 1 where the physics went non-finite during the episode
 
 
-def run_episodes(env: Any, act: ActFn, params: Any, key: jax.Array, num_episodes: int) -> EpisodeStats:
+def run_episodes(env: Env, act: ActFn, params: Any, key: jax.Array, num_episodes: int) -> EpisodeStats:
     """`num_episodes` episodes from fresh resets, acting with `act(params, obs, key)`; the
     scan runs `env.episode_length` steps and stops counting an episode once it ended."""
     return play_episodes(env, act, params, key, num_episodes)[0]
 
 
 def play_episodes(
-    env: Any, act: ActFn, params: Any, key: jax.Array, num_episodes: int,
+    env: Env, act: ActFn, params: Any, key: jax.Array, num_episodes: int,
     record: Callable[[Any], Any] | None = None,
 ) -> tuple[EpisodeStats, Any, Any]:
     """`run_episodes`, plus `record(state)` of the reset states and of the state after every

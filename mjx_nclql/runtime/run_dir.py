@@ -5,10 +5,10 @@
     RUN_DIR/provenance.json     commit, package versions and device of each start (provenance.py)
     RUN_DIR/learning_curve.png  evaluation returns against post-warm-up steps
     RUN_DIR/checkpoints/        orbax checkpoints, numbered by chunks done (see checkpoint.py)
-    RUN_DIR/rollouts/           with log.render: a rollout page per evaluation (render.py)
+    RUN_DIR/rollouts/           with log.render: a rollout page per evaluation (recording.py)
 
-Every file is written to a temporary name and renamed, so an interrupted run never leaves a
-half-written one.
+Every file is written atomically (`core.files`), so an interrupted run never leaves a
+half-written one. Reading a finished run's checkpoints back is `saved_run.py`'s.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Sequence
 
 import yaml
 
-from mjx_nclql import distributed
-from mjx_nclql.config import ConfigError, RunConfig, from_dict, to_dict
+from mjx_nclql.core.config import ConfigError, RunConfig, from_dict, to_dict
+from mjx_nclql.core.files import write_text
+from mjx_nclql.runtime import distributed
 
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
@@ -51,61 +51,6 @@ def _upgrade(saved: dict) -> dict:
         algo = dict(algo)
         saved = {**saved, "algo": algo, "train": {**train, "batch_size": algo.pop("batch_size")}}
     return saved
-
-
-class RunDirError(ValueError):
-    """A directory is not a usable run: missing, unreadable config, or no checkpoint."""
-
-
-def saved_run(run_dir: str, purpose: str,
-              usable: Callable[[RunConfig], str | None] | None = None) -> tuple[RunConfig, list[int]]:
-    """(config, checkpoint steps) of a run to `purpose` (e.g. "evaluate"), or a RunDirError
-    that says what is missing; `usable(cfg)` may name a reason the run's config cannot serve."""
-    from mjx_nclql.checkpoint import Checkpointer
-
-    if not os.path.isdir(run_dir):
-        raise RunDirError(f"no such run directory: {run_dir}")
-    try:
-        cfg = load_run_config(run_dir)
-    except (ConfigError, OSError, ValueError) as err:
-        raise RunDirError(f"{run_dir} is not a readable run: {err}") from err
-    if usable is not None and (reason := usable(cfg)):
-        raise RunDirError(reason)
-    ckpt_dir = checkpoint_dir(run_dir)
-    if not os.path.isdir(ckpt_dir):
-        raise RunDirError(f"{run_dir} has no checkpoints/ directory: nothing to {purpose}")
-    ckpt = Checkpointer(ckpt_dir)
-    try:
-        steps = ckpt.steps()
-    finally:
-        ckpt.close()
-    if not steps:
-        raise RunDirError(f"no checkpoint in {ckpt_dir}")
-    return cfg, steps
-
-
-def checkpoints_by_step(cfg: RunConfig, chunks: Sequence[int]) -> dict[int, int]:
-    """Post-warm-up transitions -> checkpoint (chunks done), for commands whose `--step` takes
-    the x-axis users see (metrics.jsonl's `post_warmup_steps`), not the chunk a checkpoint is
-    numbered by. Warm-up checkpoints all sit at 0 and hold the same parameters (warm-up makes
-    no updates): 0 names the newest of them."""
-    from mjx_nclql.trainer import make_schedule
-
-    sched = make_schedule(cfg.train)
-    return {sched.post_warmup_steps(c): c for c in sorted(chunks)}
-
-
-def checkpoint_at(cfg: RunConfig, chunks: Sequence[int], step: int | None, run_dir: str) -> tuple[int, int]:
-    """(post-warm-up transitions, checkpoint chunk) of `--step STEP` (None: the newest), or a
-    one-line RunDirError that lists the valid values."""
-    by_step = checkpoints_by_step(cfg, chunks)
-    if step is None:
-        step = max(by_step)
-    if step not in by_step:
-        valid = ", ".join(str(s) for s in sorted(by_step))
-        raise RunDirError(f"no checkpoint at --step {step} in {run_dir}; valid --step values "
-                          f"(post-warm-up transitions): {valid}")
-    return step, by_step[step]
 
 
 def for_resume(cfg: RunConfig) -> RunConfig:
@@ -140,7 +85,7 @@ def open_run_dir(cfg: RunConfig, multi_host: bool) -> str:
 
 
 def write_config(run_dir: str, cfg: RunConfig) -> None:
-    write_atomic(os.path.join(run_dir, CONFIG_FILE), yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    write_text(os.path.join(run_dir, CONFIG_FILE), yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
 
 def truncate_metrics(run_dir: str, max_env_steps: int) -> None:
@@ -150,12 +95,4 @@ def truncate_metrics(run_dir: str, max_env_steps: int) -> None:
         return
     with open(path) as f:
         keep = [line for line in f if line.strip() and json.loads(line)["env_steps"] <= max_env_steps]
-    write_atomic(path, "".join(keep))
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write `text` under a temporary name and rename it onto `path`."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_text(path, "".join(keep))

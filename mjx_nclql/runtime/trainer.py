@@ -4,16 +4,14 @@
 `warmup_chunk(state)` (uniform actions, no updates), `train_chunk(state)` (Langevin actions,
 updates) and `evaluate(params, keys)`. Each is `jit(vmap(...))` over seeds, so N seeds are
 one program; nothing leaves the device inside a chunk. A chunk returns the new state and a
-`ChunkSummary`; Python drives the chunks (see `train.py`).
+`ChunkSummary`; Python drives the chunks (see `loop.py`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flashbax as fbx
 import flax.struct
@@ -22,9 +20,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from envs.vector import VecEnv, VecState
-from mjx_nclql.agent import Agent, AgentState, Batch
-from mjx_nclql.config import TrainConfig
-from mjx_nclql.rollout import EpisodeStats, run_episodes
+from mjx_nclql.algo.batch import Batch
+from mjx_nclql.runtime.rollout import EpisodeStats, run_episodes
+from mjx_nclql.runtime.schedule import make_schedule
+
+if TYPE_CHECKING:
+    from envs.protocol import Env
+    from mjx_nclql.algo.agent import Agent, AgentState
+    from mjx_nclql.core.config import TrainConfig
 
 # What each compiled function is called in the console ("compiling the training chunk ...").
 COMPILED_NAMES = {"warmup_chunk": "warm-up chunk", "train_chunk": "training chunk",
@@ -81,75 +84,10 @@ def replay_bytes(obs_dim: int, action_dim: int, capacity: int, num_seeds: int) -
     return 4 * (2 * obs_dim + action_dim + 2) * capacity * num_seeds
 
 
-@dataclasses.dataclass(frozen=True)
-class Schedule:
-    """How the protocol's transition counts map onto chunks of vector steps.
-
-    As in the reference program, warm-up is not part of the budget: `train_chunks` cover
-    `total_steps` transitions (so `total_steps / num_envs * updates_per_step` updates), and
-    evaluations and checkpoints fall every so many post-warm-up transitions.
-    """
-
-    chunk_iters: int
-    steps_per_chunk: int  # transitions per chunk, all envs together
-    warmup_chunks: int
-    train_chunks: int
-    eval_every_chunks: int
-    checkpoint_every_chunks: int  # 0 = no periodic checkpoints
-
-    @property
-    def total_chunks(self) -> int:
-        return self.warmup_chunks + self.train_chunks
-
-    def env_steps(self, chunk: int) -> int:
-        """Transitions collected after `chunk` chunks, warm-up included."""
-        return chunk * self.steps_per_chunk
-
-    def post_warmup_steps(self, chunk: int) -> int:
-        """Transitions counted in the budget after `chunk` chunks (the paper's x-axis)."""
-        return max(0, chunk - self.warmup_chunks) * self.steps_per_chunk
-
-    def is_warmup(self, chunk: int) -> bool:
-        """Whether chunk index `chunk` (0-based) collects uniform-random warm-up data."""
-        return chunk < self.warmup_chunks
-
-    def eval_due(self, chunk: int) -> bool:
-        """After `chunk` chunks: every `eval_every` post-warm-up transitions, and at the end."""
-        done = chunk - self.warmup_chunks
-        return done > 0 and (done % self.eval_every_chunks == 0 or chunk == self.total_chunks)
-
-    def checkpoint_due(self, chunk: int) -> bool:
-        """After `chunk` chunks: at the end of warm-up, every `checkpoint_every` post-warm-up
-        transitions, and at the end."""
-        done = chunk - self.warmup_chunks
-        every = self.checkpoint_every_chunks
-        return chunk == self.total_chunks or bool(every and done >= 0 and done % every == 0)
-
-
-def make_schedule(cfg: TrainConfig) -> Schedule:
-    """Round the protocol to whole chunks: warm-up rounds up (so the buffer can fill a batch and
-    training starts on a chunk boundary); the budget after it rounds up to whole chunks."""
-    n = cfg.num_envs
-    train_iters = max(1, cfg.total_steps // n)
-    chunk = min(cfg.chunk_iters, train_iters)
-    warm_iters = math.ceil(max(cfg.warmup_steps, cfg.batch_size) / n)
-    per_chunk = n * chunk
-    return Schedule(
-        chunk_iters=chunk,
-        steps_per_chunk=per_chunk,
-        warmup_chunks=math.ceil(warm_iters / chunk),
-        train_chunks=math.ceil(train_iters / chunk),
-        eval_every_chunks=max(1, round(cfg.eval_every / per_chunk)),
-        checkpoint_every_chunks=(
-            max(1, round(cfg.checkpoint_every / per_chunk)) if cfg.checkpoint_every else 0
-        ),
-    )
-
-
 class Trainer:
     """Pure, seed-vmapped building blocks of one training run."""
 
-    def __init__(self, env: Any, agent: Agent, cfg: TrainConfig) -> None:
+    def __init__(self, env: Env, agent: Agent, cfg: TrainConfig) -> None:
         if agent.obs_dim != env.observation_size or agent.action_dim != env.action_size:
             raise ValueError(
                 f"agent sizes ({agent.obs_dim}, {agent.action_dim}) do not match env "

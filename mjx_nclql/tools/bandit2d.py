@@ -25,10 +25,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mjx_nclql.agent import Agent, AgentState, Batch
-from mjx_nclql.config import AlgoConfig, CriticConfig, SamplerConfig
-from mjx_nclql.noise import noise_levels
-from mjx_nclql.sampler import annealed_langevin, langevin
+from mjx_nclql.algo.agent import Agent, AgentState, Batch
+from mjx_nclql.algo.noise import noise_levels
+from mjx_nclql.algo.sampler import annealed_langevin, langevin
+from mjx_nclql.core.config import AlgoConfig, CriticConfig, SamplerConfig
 
 # --- the task ---------------------------------------------------------------------------------
 
@@ -301,6 +301,32 @@ def print_table(results: dict[str, Any]) -> None:
 # --- figure ----------------------------------------------------------------------------------
 
 
+def _mark_modes(ax: Any) -> None:
+    """The modes' circles and names on a panel of the action square."""
+    from matplotlib.patches import Circle
+
+    for (x, y), name in zip(CENTERS, MODE_NAMES, strict=True):
+        ax.add_patch(Circle((x, y), MODE_RADIUS, fill=False, ls="--", lw=0.8, color="k"))
+        ax.text(x, y + MODE_RADIUS + 0.03, name, ha="center", fontsize=9)
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    ax.set_aspect("equal")
+
+
+def _plot_frequencies(ax: Any, results: dict[str, Any], methods: list[str]) -> None:
+    """Per-mode sample frequency of each method beside the Boltzmann masses."""
+    cats = results["task"]["categories"]
+    width = 0.8 / (len(methods) + 1)
+    xs = np.arange(len(cats))
+    ax.bar(xs, results["task"]["boltzmann_masses"], width, label="Boltzmann", color="k")
+    for i, m in enumerate(methods):
+        ax.bar(xs + (i + 1) * width, results["methods"][m]["frequencies"], width, label=m)
+    ax.set_xticks(xs + 0.4 - width / 2, cats)
+    ax.set_ylabel("fraction of samples")
+    ax.legend(fontsize=8)
+    ax.set_title("per-mode frequency")
+
+
 def plot(results: dict[str, Any], samples: dict[str, np.ndarray],
          q_grids: dict[str, np.ndarray], cfg: BanditConfig, path: Path) -> None:
     """Landscape, Boltzmann density, per-mode bars and every method's samples."""
@@ -319,35 +345,17 @@ def plot(results: dict[str, Any], samples: dict[str, np.ndarray],
     ext = (-1, 1, -1, 1)
     w_masses = results["task"]["boltzmann_masses"]
 
-    def mark_modes(ax: Any) -> None:
-        for (x, y), name in zip(CENTERS, MODE_NAMES, strict=True):
-            ax.add_patch(plt.Circle((x, y), MODE_RADIUS, fill=False, ls="--", lw=0.8, color="k"))
-            ax.text(x, y + MODE_RADIUS + 0.03, name, ha="center", fontsize=9)
-        ax.set_xlim(-1, 1)
-        ax.set_ylim(-1, 1)
-        ax.set_aspect("equal")
-
     ax = axes[0, 0]
     im = ax.imshow(r, origin="lower", extent=ext, cmap="viridis")
     fig.colorbar(im, ax=ax, fraction=0.046)
-    mark_modes(ax)
+    _mark_modes(ax)
     ax.set_title("reward r(a)")
     ax = axes[0, 1]
     ax.imshow(dens, origin="lower", extent=ext, cmap="magma")
-    mark_modes(ax)
+    _mark_modes(ax)
     ax.set_title("Boltzmann exp(w Q*)  masses " + "/".join(f"{m:.2f}" for m in w_masses[:4]),
                  fontsize=9)
-    ax = axes[0, 2]
-    cats = results["task"]["categories"]
-    width = 0.8 / (len(methods) + 1)
-    xs = np.arange(len(cats))
-    ax.bar(xs, w_masses, width, label="Boltzmann", color="k")
-    for i, m in enumerate(methods):
-        ax.bar(xs + (i + 1) * width, results["methods"][m]["frequencies"], width, label=m)
-    ax.set_xticks(xs + 0.4 - width / 2, cats)
-    ax.set_ylabel("fraction of samples")
-    ax.legend(fontsize=8)
-    ax.set_title("per-mode frequency")
+    _plot_frequencies(axes[0, 2], results, methods)
     for j in range(3, ncols):
         axes[0, j].axis("off")
     for j, m in enumerate(methods):
@@ -356,7 +364,7 @@ def plot(results: dict[str, Any], samples: dict[str, np.ndarray],
         ax.contour(g, g, dens, levels=[0.01, 0.1, 0.5], colors="0.6", linewidths=0.7)
         x = samples[m][:2000]
         ax.scatter(x[:, 0], x[:, 1], s=2, alpha=0.4)
-        mark_modes(ax)
+        _mark_modes(ax)
         ax.set_title(f"{m}: visited {res['modes_visited']:.2f}, TV {res['total_variation']:.3f}\n"
                      f"Q MAE {res['q_mae_grid']:.3f}", fontsize=9)
     for j in range(len(methods), ncols):

@@ -13,6 +13,7 @@ skipped. `--grid tiny` runs the same code with toy sizes (the CPU test of this m
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime as dt
 import json
@@ -30,7 +31,8 @@ from typing import Any
 import jax
 import numpy as np
 
-from mjx_nclql.run_dir import METRICS_FILE
+from mjx_nclql.core.files import write_text
+from mjx_nclql.runtime.run_dir import METRICS_FILE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,8 +162,8 @@ def update_latency(batch: int, seeds: int, count: int, overrides: tuple[str, ...
     """ms per update and updates/s of the `paper` algorithm at `batch`, `seeds` in one
     program, on HalfCheetah's sizes (the update never touches the simulator)."""
     from envs.bench import program_bytes
-    from mjx_nclql.bench import load_config, update_program
-    from mjx_nclql.build import build
+    from mjx_nclql.runtime.build import build
+    from mjx_nclql.tools.measure import load_config, update_program
 
     cfg = load_config("halfcheetah", "paper", "nclql", [f"train.batch_size={batch}", *overrides])
     agent = build(cfg).agent
@@ -183,7 +185,7 @@ def update_latency(batch: int, seeds: int, count: int, overrides: tuple[str, ...
 
 
 def training(task: str, preset: str, seeds: int, overrides: tuple[str, ...]) -> dict[str, Any]:
-    from mjx_nclql.bench import load_config, measure, protocol_estimate
+    from mjx_nclql.tools.measure import load_config, measure, protocol_estimate
 
     cfg = load_config(task, preset, "nclql", [*overrides, f"num_seeds={seeds}"])
     fig = measure(cfg, repeats=2)
@@ -202,8 +204,9 @@ def training(task: str, preset: str, seeds: int, overrides: tuple[str, ...]) -> 
 
 def _train_command(task: str, preset: str, run_dir: str, cache: str | None,
                    overrides: tuple[str, ...]) -> list[str]:
-    env = [f"env.name={task}"] if task.startswith("probe_") else [f"env={task}"]
-    return [sys.executable, "-m", "mjx_nclql.train", *env, f"preset={preset}",
+    from mjx_nclql.core.cli_config import env_overrides
+
+    return [sys.executable, "-m", "mjx_nclql.train", *env_overrides(task), f"preset={preset}",
             "log.wandb_mode=disabled", "log.progress=false", "log.plot=false",
             f"run_dir={run_dir}", f"compile_cache={cache if cache else 'null'}", *overrides]
 
@@ -211,7 +214,7 @@ def _train_command(task: str, preset: str, run_dir: str, cache: str | None,
 def _run_process(cmd: list[str], limit_s: float, log_path: str) -> tuple[float, int]:
     """Run a training process; at `limit_s` ask it to stop (SIGINT: it checkpoints and exits),
     and kill it 120 s later. Returns (wall seconds, exit code)."""
-    from mjx_nclql.compile_cache import ENV_VAR
+    from mjx_nclql.runtime.compile_cache import ENV_VAR
 
     # The command names its cache (or none): an inherited process-wide cache must not stand in.
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
@@ -234,7 +237,7 @@ def cache_starts(out: str, grid: Grid) -> list[dict[str, Any]]:
     """A fixed piece of the short training (warm-up, one training chunk, one evaluation)
     started twice with a fresh cache: the first start compiles and fills it, the second should
     compile nothing and compute the same numbers. It leaves the cache filled for `short_run`."""
-    from mjx_nclql import compile_cache
+    from mjx_nclql.runtime import compile_cache
 
     cache = os.path.join(out, "work", "xla-cache")
     shutil.rmtree(cache, ignore_errors=True)
@@ -380,20 +383,13 @@ class Campaign:
 
     def write(self) -> None:
         self.report["elapsed_s"] = self.elapsed()
-        _atomic_write(os.path.join(self.out, "device.json"),
-                      json.dumps(self.report, indent=1, default=_plain))
-        _atomic_write(os.path.join(self.out, "device.md"), render(self.report))
+        write_text(os.path.join(self.out, "device.json"),
+                   json.dumps(self.report, indent=1, default=_plain))
+        write_text(os.path.join(self.out, "device.md"), render(self.report))
 
 
 def _plain(x: Any) -> Any:
     return x.item() if hasattr(x, "item") else str(x)
-
-
-def _atomic_write(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _cell(v: Any) -> str:
@@ -435,3 +431,28 @@ def render(report: dict[str, Any]) -> str:
     if report["errors"]:
         lines += ["", "## Failed", ""] + [f"* {e['item']}: {e['error']}" for e in report["errors"]]
     return "\n".join(lines) + "\n"
+
+
+def run_from_command(p: argparse.ArgumentParser, args: argparse.Namespace,
+                     argv: list[str] | None) -> int:
+    """`python -m mjx_nclql.bench --suite device ...` with its parsed `args` (bench's parser)."""
+    if not args.out:
+        p.error("--suite device needs --out DIR")
+    if args.budget <= 0:
+        p.error("--budget must be > 0 seconds")
+    if args.overrides:
+        p.error("--suite device takes no overrides: its grid is fixed (see --grid)")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as err:
+        p.error(f"cannot create --out {args.out}: {err.strerror}")
+    # No persistent cache here: compile times are among the figures (the "cache" item measures
+    # the cache itself, in fresh processes with a directory of their own).
+    command = "python -m mjx_nclql.bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    campaign = Campaign(args.out, args.grid, args.budget, command.strip())
+    print(f"device suite: {campaign.report['machine']['device']} | grid {args.grid} | "
+          f"budget {args.budget:.0f} s | writing {os.path.abspath(args.out)}/device.md", flush=True)
+    report = campaign.run()
+    print(f"done in {report['elapsed_s']:.0f} s: {os.path.join(campaign.out, 'device.md')}"
+          f" ({len(report['skipped'])} skipped, {len(report['errors'])} failed)", flush=True)
+    return 1 if report["errors"] else 0

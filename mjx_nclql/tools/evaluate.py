@@ -21,13 +21,19 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
-import math
 import os
 import sys
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from mjx_nclql.core.errors import MjxNclqlError
+from mjx_nclql.core.files import write_text
+
+if TYPE_CHECKING:
+    from envs.protocol import Env
+    from mjx_nclql.algo.agent import Agent
 
 SIMULATORS = ("mjx", "gymnasium")
 EVAL_FILE = "eval.json"
@@ -36,7 +42,7 @@ UNITS = {"step": "post-warm-up transitions per seed (metrics.jsonl's post_warmup
          "chunk": "the checkpoint: chunks done, warm-up included"}
 
 
-class EvaluationError(RuntimeError):
+class EvaluationError(MjxNclqlError, RuntimeError):
     """Bad input: no such run, no readable checkpoint, a seed or simulator that does not exist."""
 
 
@@ -53,30 +59,31 @@ class Summary:
 
     @classmethod
     def of(cls, returns: np.ndarray, lengths: np.ndarray, nonfinite: np.ndarray) -> Summary:
-        r = np.asarray(returns, np.float64)
-        std = float(r.std(ddof=1)) if r.size > 1 else 0.0
-        return cls(n=int(r.size), return_mean=float(r.mean()), return_std=std,
-                   return_stderr=std / math.sqrt(r.size), length_mean=float(np.mean(lengths)),
-                   nonfinite=int(np.sum(nonfinite)))
+        from envs.stats import episode_statistics
+
+        s = episode_statistics(returns, lengths, nonfinite)
+        return cls(n=s["episodes"], return_mean=s["return_mean"], return_std=s["return_std"],
+                   return_stderr=s["return_stderr"], length_mean=s["length_mean"],
+                   nonfinite=s["nonfinite"])
 
 
 def difference(gym: Summary, mjx: Summary) -> dict[str, float]:
     """Gymnasium minus MJX mean return, with the standard error of the difference (independent
     episodes) and the difference in units of it."""
-    se = math.hypot(gym.return_stderr, mjx.return_stderr)
-    diff = gym.return_mean - mjx.return_mean
-    return {"mean": diff, "stderr": se, "z": diff / se if se > 0 else 0.0}
+    from envs.stats import difference as stats_difference
+
+    return stats_difference(gym.return_mean, gym.return_stderr, mjx.return_mean, mjx.return_stderr)
 
 
 # ---------------------------------------------------------------------------- the two simulators
 
 
-def mjx_episodes(env: Any, agent: Any, params: Any, key: Any, episodes: int) -> list[Summary]:
+def mjx_episodes(env: Env, agent: Agent, params: Any, key: Any, episodes: int) -> list[Summary]:
     """Episodes on the run's MJX task for every seed of `params` (leading seed axis), one
     compiled program for all seeds."""
     import jax
 
-    from mjx_nclql.rollout import run_episodes
+    from mjx_nclql.runtime.rollout import run_episodes
 
     fn = jax.jit(jax.vmap(lambda p, k: run_episodes(env, agent.act, p, k, episodes)))
     num_seeds = jax.tree.leaves(params)[0].shape[0]
@@ -88,15 +95,17 @@ def mjx_episodes(env: Any, agent: Any, params: Any, key: Any, episodes: int) -> 
 def gymnasium_factory(env_cfg: Any) -> tuple[str, dict[str, Any], list[str]]:
     """(Gymnasium id, `gymnasium.make` kwargs, MJX-only options) for the run's task
     (`envs.registry.gymnasium_spec`), or a clear error for a task Gymnasium lacks."""
-    from envs.registry import gymnasium_spec, resolve
+    from envs.registry import capabilities, gymnasium_spec
 
     try:
-        resolve(env_cfg.name)
-    except ValueError as err:
+        counterpart = capabilities(env_cfg.name).gymnasium
+    except ValueError:
+        counterpart = False
+    if not counterpart:
         raise EvaluationError(
             f"Gymnasium has no counterpart of env {env_cfg.name!r}; evaluate it with "
             "--simulator mjx"
-        ) from err
+        )
     return gymnasium_spec(env_cfg.name, **env_cfg.options)
 
 
@@ -141,7 +150,7 @@ def gymnasium_episodes(gym_id: str, kwargs: dict[str, Any], act: Any, params: An
 
 def _check_run(run_dir: str) -> tuple[Any, list[int]]:
     """(config, checkpoint chunks) of an evaluable run."""
-    from mjx_nclql.run_dir import RunDirError, saved_run
+    from mjx_nclql.runtime.saved_run import RunDirError, saved_run
 
     try:
         return saved_run(run_dir, "evaluate")
@@ -151,7 +160,7 @@ def _check_run(run_dir: str) -> tuple[Any, list[int]]:
 
 def checkpoint_steps(run_dir: str) -> list[int]:
     """Every kept checkpoint of a run as post-warm-up transitions (what `--step` takes)."""
-    from mjx_nclql.run_dir import checkpoints_by_step
+    from mjx_nclql.runtime.saved_run import checkpoints_by_step
 
     cfg, chunks = _check_run(run_dir)
     return sorted(checkpoints_by_step(cfg, chunks))
@@ -164,15 +173,47 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
     """Evaluate the checkpoints at `steps` post-warm-up transitions (default: the newest) of a
     run; returns the eval record and merges it into RUN_DIR/eval.json (entries of the same
     checkpoint are replaced)."""
-    import jax
-
-    from mjx_nclql import compile_cache
-    from mjx_nclql.build import build
-    from mjx_nclql.checkpoint import CheckpointError
-    from mjx_nclql.policy import restore_params
-    from mjx_nclql.run_dir import RunDirError, checkpoint_at
+    from mjx_nclql.runtime import compile_cache
+    from mjx_nclql.runtime.build import build
 
     run_dir = os.path.abspath(run_dir)
+    plan = plan_evaluation(run_dir, steps, episodes, seeds, simulators)
+    if plan.gym_spec and plan.gym_spec[2]:
+        echo(f"note: the run sets MJX physics option(s) {plan.gym_spec[2]}; Gymnasium's task is "
+             "evaluated as published, without them")
+    compile_cache.enable(plan.cfg.compile_cache)  # the run's programs, compiled once across calls
+    setup = build(plan.cfg)
+    entries = [evaluate_checkpoint(run_dir, setup, plan, post, chunk, episodes=episodes, key=key,
+                                   num_particles=num_particles, echo=echo)
+               for post, chunk in plan.checkpoints]
+    cfg = plan.cfg
+    record = {
+        "run_dir": run_dir, "env": cfg.env.name, "variant": cfg.algo.variant,
+        "gym_id": plan.gym_spec[0] if plan.gym_spec else None, "episodes": episodes, "key": key,
+        "num_particles": num_particles or cfg.algo.sampler.num_particles,
+        "evaluated_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "checkpoints": entries,
+    }
+    write_eval_file(run_dir, record)
+    return record
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What one `evaluate_run` call evaluates, checked before anything is built."""
+
+    cfg: Any  # the run's RunConfig
+    checkpoints: list[tuple[int, int]]  # (post-warm-up transitions, checkpoint chunk)
+    seeds: list[int]  # seed indices of the run
+    simulators: tuple[str, ...]
+    gym_spec: tuple[str, dict[str, Any], list[str]] | None  # `gymnasium_factory`'s, if needed
+
+
+def plan_evaluation(run_dir: str, steps: list[int] | None, episodes: int,
+                    seeds: list[int] | None, simulators: tuple[str, ...]) -> Plan:
+    """The checked request, or an EvaluationError that says what is wrong with it."""
+    from mjx_nclql.runtime.saved_run import RunDirError, checkpoint_at
+
     if episodes < 1:
         raise EvaluationError(f"--episodes must be >= 1, got {episodes}")
     unknown = sorted(set(simulators) - set(SIMULATORS))
@@ -191,52 +232,48 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
             f"indices 0..{cfg.num_seeds - 1}"
         )
     gym_spec = gymnasium_factory(cfg.env) if "gymnasium" in simulators else None
-    if gym_spec and gym_spec[2]:
-        echo(f"note: the run sets MJX physics option(s) {gym_spec[2]}; Gymnasium's task is "
-             "evaluated as published, without them")
-    compile_cache.enable(cfg.compile_cache)  # the run's programs, compiled once across calls
-    setup = build(cfg)
-    env, sched = setup.env, setup.schedule
-    base = jax.random.PRNGKey(key)
-    entries = []
-    for post, chunk in checkpoints:
-        try:
-            _, agent, _, params = restore_params(run_dir, chunk, num_particles)
-        except CheckpointError as err:
-            raise EvaluationError(str(err)) from err
-        params = jax.tree.map(lambda x: x[np.asarray(seeds)], params)
-        entry: dict[str, Any] = {
-            "step": post, "chunk": chunk, "env_steps": sched.env_steps(chunk),
-            "post_warmup_steps": post,
-            "updates": post // cfg.train.num_envs * cfg.train.updates_per_step, "seeds": [],
-        }
-        ckey = jax.random.fold_in(base, chunk)
-        mjx = mjx_episodes(env, agent, params, ckey, episodes) if "mjx" in simulators else None
-        act = jax.jit(agent.act)
-        for j, s in enumerate(seeds):
-            row: dict[str, Any] = {"seed_index": s, "seed": cfg.seed + s}
-            if mjx is not None:
-                row["mjx"] = dataclasses.asdict(mjx[j])
-            if gym_spec is not None:
-                p = jax.tree.map(lambda x, j=j: x[j], params)
-                g = gymnasium_episodes(gym_spec[0], gym_spec[1], act, p,
-                                       jax.random.fold_in(ckey, 1_000 + s), episodes,
-                                       reset_seed=key * 1_000_003 + s * 10_007)
-                row["gymnasium"] = dataclasses.asdict(g)
-                if mjx is not None:
-                    row["difference"] = difference(g, mjx[j])
-            entry["seeds"].append(row)
-            echo(format_row(post, chunk, row))
-        entries.append(entry)
-    record = {
-        "run_dir": run_dir, "env": cfg.env.name, "variant": cfg.algo.variant,
-        "gym_id": gym_spec[0] if gym_spec else None, "episodes": episodes, "key": key,
-        "num_particles": num_particles or cfg.algo.sampler.num_particles,
-        "evaluated_at": dt.datetime.now().isoformat(timespec="seconds"),
-        "checkpoints": entries,
+    return Plan(cfg, checkpoints, seeds, tuple(simulators), gym_spec)
+
+
+def evaluate_checkpoint(run_dir: str, setup: Any, plan: Plan, post: int, chunk: int, *,
+                        episodes: int, key: int, num_particles: int | None,
+                        echo: Any) -> dict[str, Any]:
+    """One checkpoint's eval.json entry: every planned seed on every planned simulator."""
+    import jax
+
+    from mjx_nclql.runtime.checkpoint import CheckpointError
+    from mjx_nclql.runtime.policy import restore_params
+
+    cfg, seeds = plan.cfg, plan.seeds
+    try:
+        _, agent, _, params = restore_params(run_dir, chunk, num_particles)
+    except CheckpointError as err:
+        raise EvaluationError(str(err)) from err
+    params = jax.tree.map(lambda x: x[np.asarray(seeds)], params)
+    entry: dict[str, Any] = {
+        "step": post, "chunk": chunk, "env_steps": setup.schedule.env_steps(chunk),
+        "post_warmup_steps": post,
+        "updates": post // cfg.train.num_envs * cfg.train.updates_per_step, "seeds": [],
     }
-    write_eval_file(run_dir, record)
-    return record
+    ckey = jax.random.fold_in(jax.random.PRNGKey(key), chunk)
+    mjx = (mjx_episodes(setup.env, agent, params, ckey, episodes)
+           if "mjx" in plan.simulators else None)
+    act = jax.jit(agent.act)
+    for j, s in enumerate(seeds):
+        row: dict[str, Any] = {"seed_index": s, "seed": cfg.seed + s}
+        if mjx is not None:
+            row["mjx"] = dataclasses.asdict(mjx[j])
+        if plan.gym_spec is not None:
+            p = jax.tree.map(lambda x, j=j: x[j], params)
+            g = gymnasium_episodes(plan.gym_spec[0], plan.gym_spec[1], act, p,
+                                   jax.random.fold_in(ckey, 1_000 + s), episodes,
+                                   reset_seed=key * 1_000_003 + s * 10_007)
+            row["gymnasium"] = dataclasses.asdict(g)
+            if mjx is not None:
+                row["difference"] = difference(g, mjx[j])
+        entry["seeds"].append(row)
+        echo(format_row(post, chunk, row))
+    return entry
 
 
 def format_row(step: int, chunk: int, row: dict[str, Any]) -> str:
@@ -281,10 +318,7 @@ def write_eval_file(run_dir: str, record: dict[str, Any]) -> None:
     out = {k: record[k] for k in ("run_dir", "env", "variant", "gym_id")}
     out["units"] = UNITS
     out["evaluations"] = merged
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(out, f, indent=1)
-    os.replace(tmp, path)
+    write_text(path, json.dumps(out, indent=1))
 
 
 def _upgrade(entry: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +336,7 @@ def _parse_ints(text: str, what: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mjx_nclql.cli_help import command_parser
+    from mjx_nclql.tools.cli_help import command_parser
 
     parser = command_parser(
         "mjx_nclql.evaluate",

@@ -1,13 +1,14 @@
 """`python -m mjx_nclql.render RUN_DIR`: watch a trained agent play its MJX task.
 
 The run's policy (one seed, one checkpoint) plays `--episodes` episodes on the run's MJX task
-as evaluation does (the key is used as `mjx_nclql.rollout.run_episodes` uses it, so both play
-the same episodes from the same key); the joint trajectories are then drawn on the host with
-MuJoCo C's kinematics:
+as evaluation does (the key is used as `mjx_nclql.runtime.rollout.run_episodes` uses it, so
+both play the same episodes from the same key); the joint trajectories are then drawn on the
+host with MuJoCo C's kinematics:
 
-- `--format html` (default): Brax's interactive three.js viewer (`brax.io.html`), one
-  self-contained page that any browser plays without a GPU or display. The page loads the
-  viewer's JavaScript (three.js, lil-gui, pako, Brax's viewer.js) from public CDNs.
+- `--format html` (default): Brax's interactive three.js viewer (`runtime/recording.py`, the
+  page a training run with `log.render` writes too), one self-contained page that any browser
+  plays without a GPU or display. The page loads the viewer's JavaScript (three.js, lil-gui,
+  pako, Brax's viewer.js) from public CDNs.
 - `--format mp4`: frames from `mujoco.Renderer` through the task's tracking camera, encoded
   with imageio-ffmpeg. Needs an OpenGL backend: `MUJOCO_GL=egl` on a GPU machine,
   `MUJOCO_GL=osmesa` (Debian: `apt-get install libosmesa6`) on a CPU.
@@ -23,170 +24,41 @@ MuJoCo C's kinematics:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
-import dataclasses
-import functools
 import os
 import sys
-import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
-from html import escape
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import numpy as np
+
+from mjx_nclql.core.files import atomic_path, write_text
+from mjx_nclql.runtime.recording import (
+    Episode,
+    RenderError,
+    body_poses,
+    record_episodes,
+    require_mujoco_model,
+    stacked_frames,
+    to_html,
+)
+
+__all__ = ["Episode", "RenderError", "body_poses", "frame_stride", "main", "render_run", "rollout",
+           "to_html", "to_mp4"]
 
 FORMATS = ("html", "mp4")
 GL_HINT = ("set MUJOCO_GL=egl (GPU machine) or MUJOCO_GL=osmesa (CPU; Debian: apt-get install "
            "libosmesa6) before starting Python, or use --format html")
 
 
-class RenderError(RuntimeError):
-    """Bad input or a missing capability; the CLI prints it as one line and exits 2."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Episode:
-    """One episode, trimmed at its end. Frame 0 is the reset state, frame t the state after
-    step t, so there are `length + 1` frames (fewer only if the physics went non-finite: the
-    non-finite frames are dropped, there is nothing to draw)."""
-
-    qpos: np.ndarray  # [frames, nq]
-    qvel: np.ndarray  # [frames, nv]
-    rewards: np.ndarray  # [length]
-    episode_return: float
-    length: int
-    terminated: bool  # False: truncated at env.episode_length
-    nonfinite: bool
-
-
 # ---------------------------------------------------------------------------- the rollout
 
 
-@functools.lru_cache(maxsize=8)  # one compiled program per (env, policy, count): a training
-def _episode_program(env: Any, act: Any, episodes: int) -> Any:  # run renders every evaluation
-    """(params, key) -> (episode stats, reset (qpos, qvel), per-step (qpos, qvel, reward,
-    terminated, nonfinite)), all episodes batched: `run_episodes`'s episodes, recorded."""
-    import jax
-
-    from mjx_nclql.rollout import play_episodes
-
-    def record(state: Any) -> tuple:
-        return (state.data.qpos, state.data.qvel, state.reward, state.terminated,
-                state.info["nonfinite"])
-
-    def program(params: Any, key: jax.Array) -> tuple[Any, Any, Any]:
-        stats, first, steps = play_episodes(env, act, params, key, episodes, record)
-        return stats, first[:2], steps
-
-    return jax.jit(program)
-
-
 def rollout(policy: Any, env: Any, key: Any, episodes: int = 1) -> list[Episode]:
-    """Play `episodes` episodes of `policy` (a `mjx_nclql.Policy`) on `env` (its MJX task) to
-    termination or truncation: one compiled scan of `env.episode_length` steps for all of
-    them, trimmed per episode on the host."""
-    import jax
-
-    if not isinstance(episodes, int) or episodes < 1:
-        raise RenderError(f"episodes must be a positive integer, got {episodes!r}")
-    require_mujoco_model(env)
-    if isinstance(key, int):
-        key = jax.random.PRNGKey(key)
-    stats, first, steps = jax.device_get(
-        _episode_program(env, policy.act, episodes)(policy.params, key))
-    qpos0, qvel0 = (np.asarray(x, np.float64) for x in first)
-    qpos, qvel, reward, terminated, nonfinite = (np.asarray(x) for x in steps)
-    out = []
-    for i in range(episodes):
-        length = int(stats.lengths[i])  # steps taken until (and including) the last one
-        frames_q = np.concatenate([qpos0[i][None], qpos[:length, i]]).astype(np.float64)
-        frames_v = np.concatenate([qvel0[i][None], qvel[:length, i]]).astype(np.float64)
-        finite = np.all(np.isfinite(frames_q), axis=1) & np.all(np.isfinite(frames_v), axis=1)
-        keep = int(np.argmin(finite)) if not finite.all() else len(finite)
-        rewards = reward[:length, i].astype(np.float64)
-        out.append(Episode(
-            qpos=frames_q[:keep], qvel=frames_v[:keep], rewards=rewards,
-            episode_return=float(rewards.sum()), length=length,
-            terminated=bool(length and terminated[length - 1, i]),
-            nonfinite=bool(length and nonfinite[:length, i].any()),
-        ))
-    return out
-
-
-def require_mujoco_model(env: Any) -> None:
-    """Analytic probe tasks have no bodies to draw."""
-    if getattr(env, "mj_model", None) is None:
-        raise RenderError(f"env {getattr(env, 'name', type(env).__name__)!r} has no MuJoCo model "
-                          "(a probe task?): there is nothing to render")
-
-
-def _frames(episode: Episode | Sequence[Episode]) -> tuple[np.ndarray, np.ndarray]:
-    """(qpos, qvel) of one episode, or of several played one after the other."""
-    eps = [episode] if isinstance(episode, Episode) else list(episode)
-    if not eps or not any(len(e.qpos) for e in eps):
-        raise RenderError("no frames to render")
-    return np.concatenate([e.qpos for e in eps]), np.concatenate([e.qvel for e in eps])
-
-
-def body_poses(mj_model: Any, qpos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """World positions [F, nbody, 3] and quaternions (w, x, y, z) [F, nbody, 4] of every body
-    (the world body first) at each frame, by MuJoCo C's forward kinematics."""
-    import mujoco
-
-    data = mujoco.MjData(mj_model)
-    xpos = np.empty((len(qpos), mj_model.nbody, 3))
-    xquat = np.empty((len(qpos), mj_model.nbody, 4))
-    for t, q in enumerate(qpos):
-        data.qpos[:] = q
-        mujoco.mj_kinematics(mj_model, data)
-        xpos[t], xquat[t] = data.xpos, data.xquat
-    return xpos, xquat
-
-
-# ---------------------------------------------------------------------------- HTML (Brax viewer)
-
-
-def brax_system(env: Any) -> Any:
-    """The Brax `System` of the task's model, for Brax's viewer: geometry from the model, and
-    `opt.timestep` set to `env.dt`, the time between our frames (the viewer's clock)."""
-    from brax.io import mjcf
-
-    require_mujoco_model(env)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Brax System ... not actively maintained"
-        sys_ = mjcf.load_model(copy.deepcopy(env.mj_model))  # load_model writes into its model
-    return sys_.replace(opt=sys_.opt.replace(timestep=env.dt))
-
-
-def brax_states(env: Any, qpos: np.ndarray, qvel: np.ndarray) -> list[Any]:
-    """One Brax `State` per frame; the viewer only reads `x`: the pose of each link (Brax's
-    links are MuJoCo's bodies without the world body). Rounded to 0.1 mm / 1e-5, which keeps
-    the page small without a visible difference."""
-    from brax import base
-
-    xpos, xquat = body_poses(env.mj_model, qpos)
-    zeros = np.zeros((env.mj_model.nbody - 1, 3))
-    return [
-        base.State(q=q, qd=qd, x=base.Transform(pos=np.round(p[1:], 4), rot=np.round(r[1:], 5)),
-                   xd=base.Motion(ang=zeros, vel=zeros), contact=None)
-        for q, qd, p, r in zip(qpos, qvel, xpos, xquat, strict=True)
-    ]
-
-
-def to_html(env: Any, episode: Episode | Sequence[Episode], title: str | None = None) -> str:
-    """A self-contained page with Brax's interactive 3-D viewer playing the episode(s) in real
-    time (drag to orbit, the panel has play/pause and a time slider). The viewer's JavaScript
-    comes from CDNs, as brax's template says: the page needs a network connection to open."""
-    from brax.io import html
-
-    qpos, qvel = _frames(episode)
-    page = html.render(brax_system(env), brax_states(env, qpos, qvel), height="100vh", colab=False)
-    if title:
-        page = page.replace("<title>Brax visualizer</title>",
-                            f"<title>{escape(title)}</title>", 1)
-    return page
+    """Play `episodes` episodes of `policy` (a `mjx_nclql.Policy`) on `env` (its MJX task):
+    `recording.record_episodes` with the policy's sampler and parameters."""
+    return record_episodes(env, policy.act, policy.params, key, episodes)
 
 
 # ---------------------------------------------------------------------------- MP4 (MuJoCo renderer)
@@ -234,30 +106,6 @@ def tracking_camera(mj_model: Any) -> Any:
     return cam
 
 
-@contextlib.contextmanager
-def _atomic_path(path: str, suffix: str) -> Iterator[str]:
-    """A temporary name next to `path`, renamed onto it only on success (never a half-written
-    output); `suffix` keeps the extension encoders pick the container from."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".render-", suffix=suffix, dir=directory)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the output is an ordinary file
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def write_text(path: str, text: str) -> None:
-    """Write `text` atomically (temp name, then rename)."""
-    with _atomic_path(path, os.path.splitext(path)[1]) as tmp, open(tmp, "w") as f:
-        f.write(text)
-
-
 def frame_stride(dt: float, max_fps: float) -> int:
     """Smallest k such that every k-th frame (k * dt seconds apart) plays at <= max_fps."""
     return max(1, int(np.ceil(1.0 / (dt * max_fps) - 1e-9)))
@@ -272,7 +120,7 @@ def to_mp4(env: Any, episode: Episode | Sequence[Episode], path: str, *, width: 
     import mujoco
 
     require_mujoco_model(env)
-    qpos, qvel = _frames(episode)
+    qpos, qvel = stacked_frames(episode)
     stride = frame_stride(env.dt, max_fps)
     fps = 1.0 / (env.dt * stride)
     renderer = make_renderer(env.mj_model, width, height)
@@ -280,7 +128,7 @@ def to_mp4(env: Any, episode: Episode | Sequence[Episode], path: str, *, width: 
         model, data = env.mj_model, mujoco.MjData(env.mj_model)
         camera = tracking_camera(model)
         count = 0
-        with _atomic_path(path, ".mp4") as tmp, warnings.catch_warnings():
+        with atomic_path(path, ".mp4") as tmp, warnings.catch_warnings():
             # JAX warns on any fork; imageio-ffmpeg's fork is followed at once by exec(ffmpeg).
             warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called")
             writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
@@ -306,10 +154,12 @@ def check_run(run_dir: str, step: int | None) -> tuple[Any, int, int]:
     """(config, post-warm-up transitions, checkpoint chunk) of a renderable run at `step`
     post-warm-up transitions (None: the newest checkpoint), or a RenderError saying what is
     wrong."""
-    from mjx_nclql.run_dir import RunDirError, checkpoint_at, saved_run
+    from mjx_nclql.runtime.saved_run import RunDirError, checkpoint_at, saved_run
 
     def has_model(cfg: Any) -> str | None:
-        if cfg.env.name.startswith("probe_"):
+        from envs.registry import capabilities
+
+        if not capabilities(cfg.env.name).mujoco_model:
             return (f"env {cfg.env.name!r} is an analytic probe task without a MuJoCo model: "
                     "there is nothing to render")
         return None
@@ -328,11 +178,11 @@ def render_run(run_dir: str, *, fmt: str = "html", episodes: int = 1, out: str |
     post-warm-up transitions (None: the newest); returns (written path, episodes)."""
     import jax
 
-    from mjx_nclql import compile_cache
-    from mjx_nclql.build import make_env
-    from mjx_nclql.checkpoint import CheckpointError
-    from mjx_nclql.config import ConfigError
-    from mjx_nclql.policy import load
+    from mjx_nclql.core.config import ConfigError
+    from mjx_nclql.runtime import compile_cache
+    from mjx_nclql.runtime.build import make_env
+    from mjx_nclql.runtime.checkpoint import CheckpointError
+    from mjx_nclql.runtime.policy import load
 
     if fmt not in FORMATS:
         raise RenderError(f"unknown format {fmt!r}; choose from {list(FORMATS)}")
@@ -379,7 +229,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mjx_nclql.cli_help import command_parser
+    from mjx_nclql.tools.cli_help import command_parser
 
     parser = command_parser(
         "mjx_nclql.render",

@@ -44,8 +44,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mjx_nclql import provenance
-from mjx_nclql.cli_help import command_parser
+from mjx_nclql.core.errors import MjxNclqlError
+from mjx_nclql.core.files import atomic_path, write_text
+from mjx_nclql.runtime import provenance
+from mjx_nclql.tools.cli_help import command_parser
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -59,7 +61,7 @@ SAC_LABEL = "SAC (Tianshou, 10 seeds)"
 SAC_MARGIN = 0.1  # the SAC curve is drawn to 10% beyond the runs' last x, so the runs stay readable
 
 
-class ReportError(RuntimeError):
+class ReportError(MjxNclqlError, RuntimeError):
     """A path that is not a readable run."""
 
 
@@ -118,7 +120,7 @@ def _eval_points(evals: list[dict[str, Any]], cfg: Any) -> tuple[np.ndarray, np.
 
 def read_run(run_dir: str) -> list[SeedCurve]:
     """Every seed of one run directory."""
-    from mjx_nclql.run_dir import METRICS_FILE, load_run_config
+    from mjx_nclql.runtime.run_dir import METRICS_FILE, load_run_config
 
     run_dir = os.path.abspath(run_dir)
     path = os.path.join(run_dir, METRICS_FILE)
@@ -225,7 +227,7 @@ def stratified_bootstrap_ci(scores: list[np.ndarray], statistic: Any = iqm, reps
 
 def normalised(env: str, value: float) -> float | None:
     """(R - random) / (reference - random) with the task's scores in `reference_scores`."""
-    from mjx_nclql.reference_scores import SCORES
+    from mjx_nclql.tools.reference_scores import SCORES
 
     ref = SCORES.get(env)
     if ref is None or ref.random is None or ref.reference is None:
@@ -235,7 +237,7 @@ def normalised(env: str, value: float) -> float | None:
 
 def _random_score(env: str) -> float | None:
     """The uniform-random policy's return on `env` (`reference_scores`), if measured."""
-    from mjx_nclql.reference_scores import SCORES
+    from mjx_nclql.tools.reference_scores import SCORES
 
     ref = SCORES.get(env)
     return None if ref is None else ref.random
@@ -319,7 +321,7 @@ def _sac_curve(ax: Axes, env: str, axis: str, xmax: float) -> None:
     """SAC's published mean ± std on one panel, matched to the panel's x: on the transitions panel
     SAC at env_step = transitions, on the updates panel at env_step = updates (one update per
     env_step); drawn only to `xmax` plus a margin."""
-    from mjx_nclql import reference_scores as ref
+    from mjx_nclql.tools import reference_scores as ref
 
     if env not in ref.SAC_CURVES or xmax <= 0:
         return
@@ -385,9 +387,8 @@ def task_figure(env: str, groups: dict[str, list[SeedCurve]]) -> Figure:
 def plot_task(env: str, groups: dict[str, list[SeedCurve]], path: str) -> None:
     """Write `task_figure` as a PNG, atomically."""
     fig = task_figure(env, groups)
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, path)
+    with atomic_path(path, ".png") as tmp:
+        fig.savefig(tmp, dpi=100)
 
 
 # ---------------------------------------------------------------------------- output
@@ -423,7 +424,7 @@ def _final_section(by_task: ByTask) -> tuple[list[str], dict[str, list[np.ndarra
              "Mean over seeds of the last evaluation all seeds reached (MJX, in training: "
              "20-episode mean per seed unless the run says otherwise), ± the 95% confidence "
              "half-width (Student t; none for a single seed), beside the uniform-random policy's "
-             "return (`mjx_nclql/reference_scores.py`).", "",
+             "return (`mjx_nclql/tools/reference_scores.py`).", "",
              "| task | variant | seeds | transitions after warm-up | final return | random policy |",
              "|---|---|---|---|---|---|"]
     scores: dict[str, list[np.ndarray]] = defaultdict(list)
@@ -447,7 +448,7 @@ def _final_section(by_task: ByTask) -> tuple[list[str], dict[str, list[np.ndarra
 
 def _points_section(by_task: ByTask) -> list[str]:
     """Every evaluation point on both x-axes, beside SAC at equal transitions and equal updates."""
-    from mjx_nclql import reference_scores as ref
+    from mjx_nclql.tools import reference_scores as ref
 
     lines = ["", "### Learning curves: every evaluation point", "",
              "Return as mean over seeds ± the 95% confidence half-width (Student t; n = seeds, no "
@@ -580,7 +581,7 @@ def _aggregate_section(scores: dict[str, list[np.ndarray]]) -> list[str]:
         if len(kept) < len(scores):
             lines.append("")
         lines += ["Interquartile mean of normalised final scores, (R − random) / (reference − "
-                  "random) with the scores of `mjx_nclql/reference_scores.py`, and a stratified-"
+                  "random) with the scores of `mjx_nclql/tools/reference_scores.py`, and a stratified-"
                   "bootstrap 95% interval (seeds resampled within each task).", "",
                   "| variant | tasks | runs | IQM | 95% interval |", "|---|---|---|---|---|"]
         for variant, s in kept.items():
@@ -628,10 +629,7 @@ def write(out_path: str, body: str) -> None:
         if BEGIN in old and END in old:
             head, rest = old.split(BEGIN, 1)
             text = head + block + "\n" + rest.split(END, 1)[1].lstrip("\n")
-    tmp = out_path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, out_path)
+    write_text(out_path, text)
 
 
 def build_parser() -> argparse.ArgumentParser:

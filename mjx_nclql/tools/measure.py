@@ -1,0 +1,277 @@
+"""Measuring one training configuration, shared by `bench` and the device campaign.
+
+`measure(cfg)` times, in one process and after compilation, the parts of a training chunk
+apart (environment-only stepping, the Langevin sampler, the updates) and the whole chunk, for
+the same num_envs / batch size / seeds, and returns the figures with ratios, time shares,
+compile times and peak memory. `protocol_estimate` extrapolates a whole protocol from them.
+jax and the project's jax modules are imported where they are used, so the commands that
+import this module answer `--help` at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import resource
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from mjx_nclql.core.config import RunConfig
+
+if TYPE_CHECKING:
+    import jax
+
+    from mjx_nclql.algo.agent import Agent
+    from mjx_nclql.runtime.build import Setup
+    from mjx_nclql.runtime.trainer import TrainState
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """A timed function: its first call (compile included) and the best later call, seconds."""
+
+    first: float
+    best: float
+
+    @property
+    def compile(self) -> float:
+        return self.first - self.best
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> Timing:
+    """Time `fn` once with its compile, then `repeats` times; the best later call counts."""
+    import jax
+
+    t = time.perf_counter()
+    jax.block_until_ready(fn())
+    first = time.perf_counter() - t
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        jax.block_until_ready(fn())
+        best = min(best, time.perf_counter() - t)
+    return Timing(first, best)
+
+
+def peak_memory_bytes() -> int | None:
+    """The first device's peak memory in use, where the backend reports it."""
+    import jax
+
+    stats = jax.devices()[0].memory_stats() or {}
+    if "peak_bytes_in_use" in stats:
+        return int(stats["peak_bytes_in_use"])
+    return None
+
+
+def reset_peak_rss() -> None:
+    """Restart the kernel's peak-RSS count (Linux), so each configuration reports its own."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident memory of this process since the last reset (Linux), else since start."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def update_program(agent: Agent, batch_size: int, num_updates: int) -> Callable[[Any, jax.Array], Any]:
+    """`num_updates` updates of one seed's agent state on a fixed random batch (its sizes are
+    what matter for speed), as one scan: `(state, key) -> state`."""
+    import jax
+    import jax.numpy as jnp
+
+    from mjx_nclql.algo.agent import Batch
+
+    obs_dim, act_dim, b = agent.obs_dim, agent.action_dim, batch_size
+
+    def updates(state: Any, key: jax.Array) -> Any:
+        k1, k2, k3 = jax.random.split(key, 3)
+        batch = Batch(
+            obs=jax.random.normal(k1, (b, obs_dim)),
+            action=jax.random.uniform(k2, (b, act_dim), minval=-1, maxval=1),
+            reward=jax.random.normal(k3, (b,)),
+            next_obs=jax.random.normal(k1, (b, obs_dim)),
+            terminated=jnp.zeros((b,)),
+        )
+
+        def body(s: Any, k: jax.Array) -> tuple[Any, None]:
+            return agent.update(s, batch, k)[0], None
+
+        return jax.lax.scan(body, state, jax.random.split(key, num_updates))[0]
+
+    return updates
+
+
+def load_config(env: str, preset: str, algo: str, overrides: list[str]) -> RunConfig:
+    """The same composition as the training CLI (Hydra), validated."""
+    from mjx_nclql.core import cli_config
+
+    return cli_config.compose([*cli_config.env_overrides(env), f"preset={preset}", f"algo={algo}",
+                               *overrides])
+
+
+def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) -> dict[str, Any]:
+    """All figures for one configuration (num_seeds seeds in one program)."""
+    import jax
+
+    from mjx_nclql.runtime.build import build
+    from mjx_nclql.runtime.keys import seed_keys
+
+    reset_peak_rss()
+    setup = build(cfg)
+    keys = seed_keys(cfg.seed, cfg.num_seeds)
+    t = time.perf_counter()
+    ts = jax.block_until_ready(setup.trainer.init(keys))
+    init_s = time.perf_counter() - t
+    env = time_env_only(setup, ts, keys, repeats)
+    sampler = time_sampler(setup, ts, keys, repeats)
+    updates = time_updates(setup, ts, keys, repeats)
+    train = time_training(setup, ts, repeats, profile_dir)  # last: the chunks consume `ts`
+    return figures(setup, init_s, env, sampler, updates, train)
+
+
+def time_env_only(setup: Setup, ts: TrainState, keys: jax.Array, repeats: int) -> Timing:
+    """A chunk of the same vector env with uniform random actions and no learning: the
+    simulation's own limit."""
+    import jax
+
+    from mjx_nclql.runtime.trainer import SEED_AXIS
+
+    vec, n_envs, action_size = setup.trainer.vec, setup.config.train.num_envs, setup.env.action_size
+
+    def env_chunk(vs: Any, key: jax.Array) -> Any:
+        def body(vs: Any, k: jax.Array) -> tuple[Any, None]:
+            a = jax.random.uniform(k, (n_envs, action_size), minval=-1.0, maxval=1.0)
+            return vec.step(vs, a), None
+
+        return jax.lax.scan(body, vs, jax.random.split(key, setup.schedule.chunk_iters))[0]
+
+    env_fn = jax.jit(jax.vmap(env_chunk, axis_name=SEED_AXIS))
+    env_state = ts.envs
+    return timed(lambda: env_fn(env_state, keys), repeats)
+
+
+def time_sampler(setup: Setup, ts: TrainState, keys: jax.Array, repeats: int) -> Timing:
+    """One action for every env of every seed."""
+    import jax
+    import jax.numpy as jnp
+
+    obs = ts.envs.obs.astype(jnp.float32)
+    act_fn = jax.jit(jax.vmap(setup.agent.act))
+    params = ts.agent.params
+    return timed(lambda: act_fn(params, obs, keys), repeats)
+
+
+def time_updates(setup: Setup, ts: TrainState, keys: jax.Array, repeats: int) -> Timing:
+    """A chunk's updates (`updates_per_step * chunk_iters`) on fixed random batches."""
+    import jax
+
+    train = setup.config.train
+    n_upd = train.updates_per_step * setup.schedule.chunk_iters
+    upd_fn = jax.jit(jax.vmap(update_program(setup.agent, train.batch_size, n_upd)))
+    agent_state = ts.agent
+    return timed(lambda: upd_fn(agent_state, keys), repeats)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainTiming:
+    warmup_first: float  # the warm-up chunk's first call, compile included
+    compile: float  # compiling the training chunk
+    best: float  # the best timed training chunk
+    program: Any  # the compiled training chunk
+
+
+def time_training(setup: Setup, ts: TrainState, repeats: int, profile_dir: str | None) -> TrainTiming:
+    """The full training chunk, after a warm-up chunk so the buffer holds data. Chunks donate
+    their input state, so each call takes the state the previous one returned."""
+    import jax
+
+    trainer = setup.trainer
+    t = time.perf_counter()
+    ts_w = jax.block_until_ready(trainer.warmup_chunk(ts)[0])
+    warm_first = time.perf_counter() - t
+    state = {"ts": ts_w}
+
+    def train_once() -> Any:
+        state["ts"], summary = train_program(state["ts"])
+        return summary
+
+    t = time.perf_counter()
+    train_program = trainer.train_chunk.lower(ts_w).compile()
+    train_compile = time.perf_counter() - t
+    jax.block_until_ready(train_once())  # the first call also allocates; not timed
+    train_best = float("inf")
+    with jax.profiler.trace(profile_dir) if profile_dir else contextlib.nullcontext():
+        for _ in range(repeats):
+            t = time.perf_counter()
+            jax.block_until_ready(train_once())
+            train_best = min(train_best, time.perf_counter() - t)
+    return TrainTiming(warm_first, train_compile, train_best, train_program)
+
+
+def figures(setup: Setup, init_s: float, env: Timing, sampler: Timing, updates: Timing,
+            train: TrainTiming) -> dict[str, Any]:
+    """The measured times as throughputs, ratios and time shares of one training iteration."""
+    import jax
+
+    from envs.bench import program_bytes
+
+    cfg = setup.config
+    n_envs, seeds, iters = cfg.train.num_envs, cfg.num_seeds, setup.schedule.chunk_iters
+    updates_per_iter = cfg.train.updates_per_step
+    steps = n_envs * iters * seeds
+    env_sps, train_sps = steps / env.best, steps / train.best
+    per_iter = {"sampling": sampler.best, "env": env.best / iters, "updates": updates.best / iters}
+    parts = sum(per_iter.values())
+    sampler_cfg = cfg.algo.sampler
+    return {
+        "env": setup.env.name,
+        "variant": cfg.algo.variant,
+        "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()})",
+        "num_envs": n_envs,
+        "num_seeds": seeds,
+        "batch_size": cfg.train.batch_size,
+        "updates_per_step": updates_per_iter,
+        "chunk_iters": iters,
+        "langevin_grad_evals": sampler_cfg.num_levels * sampler_cfg.steps_per_level
+        * sampler_cfg.num_particles,
+        "env_steps_per_s_env_only": env_sps,
+        "actions_per_s_sampler": n_envs * seeds / sampler.best,
+        "updates_per_s_update_only": updates_per_iter * iters * seeds / updates.best,
+        "env_steps_per_s_train": train_sps,
+        "updates_per_s_train": updates_per_iter * iters * seeds / train.best,
+        "train_over_env_only": train_sps / env_sps,
+        "share_sampling": per_iter["sampling"] / parts,
+        "share_env": per_iter["env"] / parts,
+        "share_updates": per_iter["updates"] / parts,
+        "sum_of_parts_over_train": parts / (train.best / iters),
+        "seconds_per_iteration_train": train.best / iters,
+        "compile_s": {
+            "init": init_s,
+            "env_only": env.compile,
+            "sampler": sampler.compile,
+            "update": updates.compile,
+            "warmup_chunk": train.warmup_first,
+            "train_chunk": train.compile,
+        },
+        "train_program_bytes": program_bytes(train.program),
+        "peak_device_bytes": peak_memory_bytes(),
+        "peak_host_rss_bytes": peak_rss_bytes(),
+    }
+
+
+def protocol_estimate(fig: dict[str, Any], cfg: RunConfig) -> dict[str, float]:
+    """Wall-clock of the whole protocol from the measured per-iteration time (no evals)."""
+    t = cfg.train
+    iters = t.total_steps / t.num_envs
+    warm_iters = t.warmup_steps / t.num_envs
+    per_iter = fig["seconds_per_iteration_train"]
+    env_iter = fig["num_envs"] * fig["num_seeds"] / fig["env_steps_per_s_env_only"]
+    seconds = iters * per_iter + warm_iters * env_iter  # warm-up is outside the budget
+    return {"updates_per_run": iters * t.updates_per_step,
+            "hours_per_program": seconds / 3600.0}
