@@ -10,6 +10,7 @@ import pytest
 
 from mjx_nclql import bench
 from mjx_nclql.tools import device_suite
+from mjx_nclql.tools.measure import ACCOUNT_PARTS
 
 FIELDS = {
     "env_steps_per_s_env_only", "actions_per_s_sampler", "updates_per_s_update_only",
@@ -46,6 +47,25 @@ def test_bench_prints_table_and_json(seeds: str, tmp_path, capsys) -> None:
         assert r["env_steps_per_s_train"] < r["env_steps_per_s_env_only"]
         assert set(r["compile_s"]) == {"init", "env_only", "sampler", "update", "warmup_chunk",
                                        "train_chunk"}
+
+
+@pytest.mark.slow
+def test_bench_account_times_every_part(tmp_path, capsys) -> None:
+    """`--account`: every part of a training iteration timed on its own, beside the whole."""
+    out = tmp_path / "account.json"
+    code = bench.main(["--env", "probe_bandit", "--preset", "smoke", "--account", "--repeats", "1",
+                       "--chunk-iters", "4", "--json", str(out), "train.num_envs=4",
+                       "algo.critic.hidden_sizes=[16,16]", "algo.sampler.num_levels=3",
+                       "algo.sampler.steps_per_level=1"])
+    assert code == 0
+    (result,) = json.loads(out.read_text())
+    parts = result["ms_per_iteration"]
+    assert set(parts) == {name for name, _ in ACCOUNT_PARTS}
+    assert all(math.isfinite(ms) for ms in parts.values())
+    assert result["sum_of_parts_ms"] == pytest.approx(sum(parts.values()))
+    assert result["train_iteration_ms"] > 0
+    printed = capsys.readouterr().out
+    assert "| part | ms per iteration |" in printed and "| NC step |" in printed
 
 
 def test_bench_rejects_bad_config(capsys) -> None:

@@ -182,16 +182,20 @@ class Trainer:
         agent_state = ts.agent
         if not warmup:
 
-            def one_update(state: AgentState, k: jax.Array) -> tuple[AgentState, dict]:
-                sample_key, update_key = jax.random.split(k)
-                batch = self.buffer.sample(buffer, sample_key).experience
-                return self.agent.update(state, batch, update_key)
-
             keys = jax.random.split(upd_key, self.cfg.updates_per_step)
-            agent_state, metrics = jax.lax.scan(one_update, agent_state, keys)
+            agent_state, metrics = jax.lax.scan(
+                lambda state, k: self.sampled_update(state, buffer, k), agent_state, keys)
             losses = jax.tree.map(jnp.mean, metrics)
         new = TrainState(agent=agent_state, buffer=buffer, envs=envs, key=key)
         return new, (EpisodeTotals.of_step(envs), losses)
+
+    def sampled_update(self, state: AgentState, buffer: Any, key: jax.Array
+                       ) -> tuple[AgentState, dict[str, jax.Array]]:
+        """One update on a batch freshly drawn from `buffer` (what training does, and what
+        the benchmark times)."""
+        sample_key, update_key = jax.random.split(key)
+        batch = self.buffer.sample(buffer, sample_key).experience
+        return self.agent.update(state, batch, update_key)
 
     def _chunk(self, ts: TrainState, warmup: bool) -> tuple[TrainState, ChunkSummary]:
         ts, (episodes, losses) = jax.lax.scan(

@@ -23,7 +23,7 @@ import sys
 from typing import Any
 
 from mjx_nclql.core.config import ConfigError
-from mjx_nclql.tools.measure import load_config, measure, protocol_estimate
+from mjx_nclql.tools.measure import ACCOUNT_PARTS, account, load_config, measure, protocol_estimate
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="vector steps per jitted chunk (default: the preset's train.chunk_iters)")
     p.add_argument("--repeats", type=int, default=3,
                    help="timed calls per measurement after the compiling one; the best counts")
+    p.add_argument("--account", action="store_true",
+                   help="instead of the throughput table: milliseconds per training iteration "
+                        "of each part (env step, replay, acting chain, target, TD and "
+                        "noise-conditioning steps, Polyak, diagnostics), each timed on its own")
     p.add_argument("--profile", metavar="DIR",
                    help="write a JAX profiler trace of training here (default: no trace)")
     p.add_argument("--json", metavar="PATH",
@@ -120,6 +124,8 @@ def run(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     import jax
 
     print(f"jax {jax.__version__} | devices {jax.devices()} | preset {args.preset}", flush=True)
+    if args.account:
+        return run_account(configs, args)
     for task, n, cfg in configs:
         print(f"measuring {task} with {n} seed(s) ...", flush=True)
         fig = measure(cfg, repeats=args.repeats, profile_dir=args.profile)
@@ -139,6 +145,36 @@ def run(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
+    return 0
+
+
+def account_table(result: dict[str, Any]) -> str:
+    """One configuration's account as a markdown table."""
+    lines = ["| part | ms per iteration | share of the training iteration | what it is |",
+             "|---|---|---|---|"]
+    total = result["train_iteration_ms"]
+    for name, what in ACCOUNT_PARTS:
+        if name in result["ms_per_iteration"]:
+            ms = result["ms_per_iteration"][name]
+            lines.append(f"| {name} | {ms:.2f} | {ms / total:.1%} | {what} |")
+    lines.append(f"| sum of the parts | {result['sum_of_parts_ms']:.2f} | "
+                 f"{result['sum_over_train']:.1%} | |")
+    lines.append(f"| training iteration (measured) | {total:.2f} | 100% | the fused chunk |")
+    return "\n".join(lines)
+
+
+def run_account(configs: list[tuple[str, int, Any]], args: argparse.Namespace) -> int:
+    results = []
+    for task, n, cfg in configs:
+        print(f"accounting for {task} with {n} seed(s) ...", flush=True)
+        result = account(cfg, repeats=args.repeats)
+        results.append(result)
+        print(json.dumps(result), flush=True)
+        print()
+        print(account_table(result))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
     return 0
 
 

@@ -3,7 +3,12 @@
 `measure(cfg)` times, in one process and after compilation, the parts of a training chunk
 apart (environment-only stepping, the Langevin sampler, the updates) and the whole chunk, for
 the same num_envs / batch size / seeds, and returns the figures with ratios, time shares,
-compile times and peak memory. `protocol_estimate` extrapolates a whole protocol from them.
+compile times and peak memory. `protocol_estimate` extrapolates a whole protocol from them;
+`account(cfg)` splits one training iteration into its parts, in milliseconds.
+
+Every timed program draws fresh data each iteration, as training does (batches from a filled
+replay buffer, observations that change): with a fixed input XLA may hoist work out of the
+loop, and the figure would promise a speed training cannot have.
 jax and the project's jax modules are imported where they are used, so the commands that
 import this module answer `--help` at once.
 """
@@ -80,28 +85,28 @@ def peak_rss_bytes() -> int:
 
 
 def update_program(agent: Agent, batch_size: int, num_updates: int) -> Callable[[Any, jax.Array], Any]:
-    """`num_updates` updates of one seed's agent state on a fixed random batch (its sizes are
-    what matter for speed), as one scan: `(state, key) -> state`."""
+    """`num_updates` updates of one seed's agent state, each on a fresh random batch (its sizes
+    are what matter for speed), as one scan: `(state, key) -> state`. For update latency
+    without a replay buffer; `time_updates` draws from the buffer as training does."""
     import jax
     import jax.numpy as jnp
 
-    from mjx_nclql.algo.agent import Batch
+    from mjx_nclql.algo.batch import Batch
 
     obs_dim, act_dim, b = agent.obs_dim, agent.action_dim, batch_size
 
-    def updates(state: Any, key: jax.Array) -> Any:
-        k1, k2, k3 = jax.random.split(key, 3)
+    def body(s: Any, key: jax.Array) -> tuple[Any, None]:
+        k1, k2, k3, k4, k5 = jax.random.split(key, 5)
         batch = Batch(
             obs=jax.random.normal(k1, (b, obs_dim)),
             action=jax.random.uniform(k2, (b, act_dim), minval=-1, maxval=1),
             reward=jax.random.normal(k3, (b,)),
-            next_obs=jax.random.normal(k1, (b, obs_dim)),
+            next_obs=jax.random.normal(k4, (b, obs_dim)),
             terminated=jnp.zeros((b,)),
         )
+        return agent.update(s, batch, k5)[0], None
 
-        def body(s: Any, k: jax.Array) -> tuple[Any, None]:
-            return agent.update(s, batch, k)[0], None
-
+    def updates(state: Any, key: jax.Array) -> Any:
         return jax.lax.scan(body, state, jax.random.split(key, num_updates))[0]
 
     return updates
@@ -130,9 +135,11 @@ def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) ->
     init_s = time.perf_counter() - t
     env = time_env_only(setup, ts, keys, repeats)
     sampler = time_sampler(setup, ts, keys, repeats)
+    ts, warm_first = warm_up(setup, ts)
     updates = time_updates(setup, ts, keys, repeats)
     train = time_training(setup, ts, repeats, profile_dir)  # last: the chunks consume `ts`
-    return figures(setup, init_s, env, sampler, updates, train)
+    return figures(setup, init_s, env, sampler, updates,
+                   dataclasses.replace(train, warmup_first=warm_first))
 
 
 def time_env_only(setup: Setup, ts: TrainState, keys: jax.Array, repeats: int) -> Timing:
@@ -167,15 +174,37 @@ def time_sampler(setup: Setup, ts: TrainState, keys: jax.Array, repeats: int) ->
     return timed(lambda: act_fn(params, obs, keys), repeats)
 
 
-def time_updates(setup: Setup, ts: TrainState, keys: jax.Array, repeats: int) -> Timing:
-    """A chunk's updates (`updates_per_step * chunk_iters`) on fixed random batches."""
+def warm_up(setup: Setup, ts: TrainState) -> tuple[TrainState, float]:
+    """One warm-up chunk, so the buffer holds data: (its state, seconds incl. compile)."""
     import jax
 
-    train = setup.config.train
+    t = time.perf_counter()
+    ts = jax.block_until_ready(setup.trainer.warmup_chunk(ts)[0])
+    return ts, time.perf_counter() - t
+
+
+def scan_program(step: Callable[[Any, Any, jax.Array], Any], iters: int) -> Callable[..., Any]:
+    """`(carry, data, keys) -> carry`: `iters` times `carry = step(carry, data, key)` with a
+    fresh key each time, vmapped over seeds and jitted."""
+    import jax
+
+    from mjx_nclql.runtime.trainer import SEED_AXIS
+
+    def program(carry: Any, data: Any, key: jax.Array) -> Any:
+        return jax.lax.scan(lambda c, k: (step(c, data, k), None), carry,
+                            jax.random.split(key, iters))[0]
+
+    return jax.jit(jax.vmap(program, axis_name=SEED_AXIS))
+
+
+def time_updates(setup: Setup, ts: TrainState, keys: jax.Array, repeats: int) -> Timing:
+    """A chunk's updates (`updates_per_step * chunk_iters`), each on a batch freshly drawn
+    from the (warmed-up) replay buffer, exactly as training draws them."""
+    trainer, train = setup.trainer, setup.config.train
     n_upd = train.updates_per_step * setup.schedule.chunk_iters
-    upd_fn = jax.jit(jax.vmap(update_program(setup.agent, train.batch_size, n_upd)))
-    agent_state = ts.agent
-    return timed(lambda: upd_fn(agent_state, keys), repeats)
+    program = scan_program(lambda s, buffer, k: trainer.sampled_update(s, buffer, k)[0], n_upd)
+    agent_state, buffer = ts.agent, ts.buffer
+    return timed(lambda: program(agent_state, buffer, keys), repeats)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,15 +215,13 @@ class TrainTiming:
     program: Any  # the compiled training chunk
 
 
-def time_training(setup: Setup, ts: TrainState, repeats: int, profile_dir: str | None) -> TrainTiming:
-    """The full training chunk, after a warm-up chunk so the buffer holds data. Chunks donate
-    their input state, so each call takes the state the previous one returned."""
+def time_training(setup: Setup, ts_w: TrainState, repeats: int,
+                  profile_dir: str | None) -> TrainTiming:
+    """The full training chunk from a warmed-up state. Chunks donate their input state, so
+    each call takes the state the previous one returned."""
     import jax
 
     trainer = setup.trainer
-    t = time.perf_counter()
-    ts_w = jax.block_until_ready(trainer.warmup_chunk(ts)[0])
-    warm_first = time.perf_counter() - t
     state = {"ts": ts_w}
 
     def train_once() -> Any:
@@ -211,7 +238,7 @@ def time_training(setup: Setup, ts: TrainState, repeats: int, profile_dir: str |
             t = time.perf_counter()
             jax.block_until_ready(train_once())
             train_best = min(train_best, time.perf_counter() - t)
-    return TrainTiming(warm_first, train_compile, train_best, train_program)
+    return TrainTiming(0.0, train_compile, train_best, train_program)
 
 
 def figures(setup: Setup, init_s: float, env: Timing, sampler: Timing, updates: Timing,
@@ -275,3 +302,131 @@ def protocol_estimate(fig: dict[str, Any], cfg: RunConfig) -> dict[str, float]:
     seconds = iters * per_iter + warm_iters * env_iter  # warm-up is outside the budget
     return {"updates_per_run": iters * t.updates_per_step,
             "hours_per_program": seconds / 3600.0}
+
+
+# The parts of one training iteration `account` times, in the order a step runs them.
+ACCOUNT_PARTS = (
+    ("env step", "the vector env's step, uniform actions (env-only)"),
+    ("replay insert", "a warm-up iteration less the env step: insert, uniform actions"),
+    ("acting chain", "the Langevin sampler on the num_envs observations"),
+    ("replay sample", "one batch drawn from the buffer"),
+    ("target", "the TD target: Langevin chain on the batch's next states, target critics"),
+    ("TD step", "TD loss, its gradient and the optimiser step"),
+    ("NC step", "noise-conditioning loss (with its frozen target), gradient, optimiser step"),
+    ("Polyak", "target parameters moved towards the online ones"),
+    ("diagnostics", "the update's reported statistics, the action-gradient norm on 64 rows"),
+)
+
+
+def account(cfg: RunConfig, repeats: int = 3) -> dict[str, Any]:
+    """Milliseconds per training iteration of each part of `ACCOUNT_PARTS`, each timed as its
+    own scanned program on fresh data, next to the measured training iteration; the parts of
+    an update are counted `updates_per_step` times."""
+    import jax
+
+    from mjx_nclql.runtime.build import build
+    from mjx_nclql.runtime.keys import seed_keys
+
+    setup = build(cfg)
+    keys = seed_keys(cfg.seed, cfg.num_seeds)
+    ts, _ = warm_up(setup, jax.block_until_ready(setup.trainer.init(keys)))
+    iters = setup.schedule.chunk_iters
+    per_iter = {"env step": time_env_only(setup, ts, keys, repeats).best / iters,
+                "replay insert": _time_warmup_chunks(setup, ts, repeats) / iters}
+    per_iter["replay insert"] -= per_iter["env step"]
+    for name, (step, carry, data) in _update_part_programs(setup, ts).items():
+        per_iter[name] = _time_scanned(scan_program(step, iters), carry, data, keys, repeats) / iters
+    for name in _SAMPLING_PARTS & per_iter.keys():  # each drew its batch: not its own cost
+        per_iter[name] -= per_iter["replay sample"]
+    upd = cfg.train.updates_per_step
+    per_iter = {k: 1e3 * v * (upd if k not in ("env step", "replay insert", "acting chain")
+                              else 1) for k, v in per_iter.items()}
+    train = time_training(setup, ts, repeats, None)
+    total = 1e3 * train.best / iters
+    return {"env": setup.env.name, "num_seeds": cfg.num_seeds, "ms_per_iteration": per_iter,
+            "sum_of_parts_ms": sum(per_iter.values()), "train_iteration_ms": total,
+            "sum_over_train": sum(per_iter.values()) / total}
+
+
+_SAMPLING_PARTS = {"target", "TD step", "NC step", "diagnostics"}
+
+
+def _time_scanned(program: Callable[..., Any], carry: Any, data: Any, keys: jax.Array,
+                  repeats: int) -> float:
+    return timed(lambda: program(carry, data, keys), repeats).best
+
+
+def _time_warmup_chunks(setup: Setup, ts: TrainState, repeats: int) -> float:
+    """Best seconds of a warm-up chunk (compiled already), on a copy of `ts` it may consume."""
+    import jax
+    import jax.numpy as jnp
+
+    state = {"ts": jax.tree.map(jnp.copy, ts)}
+
+    def chunk() -> Any:
+        state["ts"], summary = setup.trainer.warmup_chunk(state["ts"])
+        return summary
+
+    return timed(chunk, repeats).best
+
+
+def _update_part_programs(setup: Setup, ts: TrainState) -> dict[str, tuple[Callable, Any, Any]]:
+    """name -> (step(carry, data, key) -> carry, carry, data) for the parts after the env step.
+    Every part but "acting chain" draws its batch from the buffer (its cost is subtracted)."""
+    import jax
+    import jax.numpy as jnp
+
+    from mjx_nclql.algo.critic import polyak
+
+    agent, trainer = setup.agent, setup.trainer
+
+    def batch_of(buffer: Any, key: jax.Array) -> Any:
+        return trainer.buffer.sample(buffer, key).experience
+
+    def acting(total: jax.Array, data: Any, key: jax.Array) -> jax.Array:
+        params, obs = data
+        k1, k2 = jax.random.split(key)
+        obs = obs + 1e-3 * jax.random.normal(k1, obs.shape)  # observations change every step
+        return total + agent.act(params, obs, k2).sum()
+
+    def sample(total: jax.Array, buffer: Any, key: jax.Array) -> jax.Array:
+        return total + batch_of(buffer, key).reward.sum()
+
+    def target(total: jax.Array, data: Any, key: jax.Array) -> jax.Array:
+        state, buffer = data
+        k1, k2 = jax.random.split(key)
+        return total + agent.td_target(state, batch_of(buffer, k1), k2)[1].sum()
+
+    def td_step(carry: Any, buffer: Any, key: jax.Array) -> Any:
+        batch = batch_of(buffer, key)
+        objective = agent.td_objective(batch, batch.reward)  # a fresh target of the same shape
+        return agent.optimiser_step(objective, *carry)[:2]
+
+    def nc_step(carry: Any, buffer: Any, key: jax.Array) -> Any:
+        k1, k2, k3 = jax.random.split(key, 3)
+        batch = batch_of(buffer, k1)
+        return agent.optimiser_step(agent.nc_objective(carry[0], batch, k2, k3), *carry)[:2]
+
+    def averaging(target_params: Any, params: Any, key: jax.Array) -> Any:
+        return polyak(target_params, params, agent.cfg.tau)
+
+    def diagnostics(total: jax.Array, data: Any, key: jax.Array) -> jax.Array:
+        params, buffer = data
+        batch = batch_of(buffer, key)
+        q = jnp.stack([batch.reward] * agent.cfg.critic.num_critics)
+        stats = agent.diagnostics(params, batch, q, batch.reward, batch.action)
+        return total + sum(stats.values())
+
+    a, zero = ts.agent, jnp.zeros(ts.agent.updates.shape, jnp.float32)
+    parts = {
+        "acting chain": (acting, zero, (a.params, ts.envs.obs.astype(jnp.float32))),
+        "replay sample": (sample, zero, ts.buffer),
+        "target": (target, zero, (a, ts.buffer)),
+        "TD step": (td_step, (a.params, a.opt_state), ts.buffer),
+        "NC step": (nc_step, (a.params, a.opt_state), ts.buffer),
+        "Polyak": (averaging, a.target_params, a.params),
+        "diagnostics": (diagnostics, zero, (a.params, ts.buffer)),
+    }
+    if not agent.cfg.noise_conditioned:
+        del parts["NC step"]
+    return parts
