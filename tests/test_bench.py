@@ -16,7 +16,8 @@ FIELDS = {
     "env_steps_per_s_env_only", "actions_per_s_sampler", "updates_per_s_update_only",
     "env_steps_per_s_train", "updates_per_s_train", "train_over_env_only", "share_sampling",
     "share_env", "share_updates", "compile_s", "peak_host_rss_bytes", "protocol_estimate",
-    "versions", "device",
+    "versions", "device", "matmul_gflop_per_update", "matmul_peak_gflops", "train_gflops",
+    "update_only_gflops", "train_fraction_of_peak",
 }
 
 
@@ -42,6 +43,8 @@ def test_bench_prints_table_and_json(seeds: str, tmp_path, capsys) -> None:
         for key in ("env_steps_per_s_env_only", "actions_per_s_sampler",
                     "updates_per_s_update_only", "env_steps_per_s_train", "updates_per_s_train"):
             assert r[key] > 0
+        assert r["matmul_count_exact"] and r["matmul_peak_gflops"] > 0
+        assert r["train_fraction_of_peak"] > 0 and r["update_only_fraction_of_peak"] > 0
         assert abs(r["share_sampling"] + r["share_env"] + r["share_updates"] - 1) < 1e-9
         # Training does strictly more than stepping the envs.
         assert r["env_steps_per_s_train"] < r["env_steps_per_s_env_only"]

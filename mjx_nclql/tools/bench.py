@@ -35,6 +35,8 @@ def _table(rows: list[dict[str, Any]]) -> str:
         ("train sps", "env_steps_per_s_train", "{:,.0f}"),
         ("train upd/s", "updates_per_s_train", "{:,.1f}"),
         ("train/env", "train_over_env_only", "{:.1%}"),
+        ("train GFLOP/s", "train_gflops", "{:,.1f}"),
+        ("of matmul peak", "train_fraction_of_peak", "{:.0%}"),
         ("share samp/env/upd", None, None), ("compile s", None, None), ("peak mem", None, None),
     ]
     head = "| " + " | ".join(c[0] for c in cols) + " |"

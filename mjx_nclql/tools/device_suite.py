@@ -199,6 +199,8 @@ def training(task: str, preset: str, seeds: int, overrides: tuple[str, ...]) -> 
             "share_update": fig["share_updates"],
             "compile_s": sum(fig["compile_s"].values()),
             "train_program_mib": _mib(fig["train_program_bytes"]),
+            "train_gflops": fig["train_gflops"], "matmul_peak_gflops": fig["matmul_peak_gflops"],
+            "fraction_of_peak": fig["train_fraction_of_peak"],
             "protocol_minutes": 60.0 * est["hours_per_program"]}
 
 

@@ -3,7 +3,9 @@
 `measure(cfg)` times, in one process and after compilation, the parts of a training chunk
 apart (environment-only stepping, the Langevin sampler, the updates) and the whole chunk, for
 the same num_envs / batch size / seeds, and returns the figures with ratios, time shares,
-compile times and peak memory. `protocol_estimate` extrapolates a whole protocol from them;
+compile times, peak memory, and the matrix-product rate training reaches beside this
+machine's matmul peak measured in the same run (`tools/flops.py`).
+`protocol_estimate` extrapolates a whole protocol from them;
 `account(cfg)` splits one training iteration into its parts, in milliseconds.
 
 Every timed program draws fresh data each iteration, as training does (batches from a filled
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mjx_nclql.core.config import RunConfig
+from mjx_nclql.tools.flops import MatmulCount, matmul_flops, matmul_peak_gflops
 
 if TYPE_CHECKING:
     import jax
@@ -136,9 +139,11 @@ def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) ->
     env = time_env_only(setup, ts, keys, repeats)
     sampler = time_sampler(setup, ts, keys, repeats)
     ts, warm_first = warm_up(setup, ts)
+    work = iteration_work(setup, ts)
     updates = time_updates(setup, ts, keys, repeats)
     train = time_training(setup, ts, repeats, profile_dir)  # last: the chunks consume `ts`
-    return figures(setup, init_s, env, sampler, updates, warm_first, train)
+    return {**figures(setup, init_s, env, sampler, updates, warm_first, train),
+            **work_figures(setup, work, updates, train, matmul_peak_gflops())}
 
 
 def time_env_only(setup: Setup, ts: TrainState, keys: jax.Array, repeats: int) -> Timing:
@@ -288,6 +293,57 @@ def figures(setup: Setup, init_s: float, env: Timing, sampler: Timing, updates: 
         "peak_device_bytes": peak_memory_bytes(),
         "peak_host_rss_bytes": peak_rss_bytes(),
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class IterationWork:
+    """Matrix-product FLOPs of one seed's training iteration beyond the env step."""
+
+    acting: MatmulCount  # the acting chain on the num_envs observations
+    update: MatmulCount  # one update on a replay batch
+    updates_per_step: int
+
+    @property
+    def flops(self) -> float:
+        return self.acting.flops + self.updates_per_step * self.update.flops
+
+    @property
+    def exact(self) -> bool:
+        return self.acting.exact and self.update.exact
+
+
+def iteration_work(setup: Setup, ts: TrainState) -> IterationWork:
+    """Count (trace, not run) the acting chain and one update of the first seed's state."""
+    import jax
+    import jax.numpy as jnp
+
+    # The first seed's shapes (the seeds' programs are alike); `ts` may itself be shapes.
+    one = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape[1:], x.dtype), ts)
+    obs, key = jax.ShapeDtypeStruct(one.envs.obs.shape, jnp.float32), jax.random.key(0)
+    return IterationWork(
+        acting=matmul_flops(setup.agent.act, one.agent.params, obs, key),
+        update=matmul_flops(lambda s, b, k: setup.trainer.sampled_update(s, b, k)[0],
+                            one.agent, one.buffer, key),
+        updates_per_step=setup.config.train.updates_per_step)
+
+
+def work_figures(setup: Setup, work: IterationWork, updates: Timing, train: TrainTiming,
+                 peak_gflops: float) -> dict[str, Any]:
+    """The matmul rates training and update-only reach, and their fraction of the peak
+    measured in the same run (`tools/flops.py`)."""
+    cfg = setup.config
+    iters, seeds = setup.schedule.chunk_iters, cfg.num_seeds
+    train_gflops = work.flops * iters * seeds / train.best / 1e9
+    update_gflops = (work.update.flops * work.updates_per_step * iters * seeds
+                     / updates.best / 1e9)
+    return {"matmul_gflop_per_update": work.update.flops / 1e9,
+            "matmul_gflop_per_iteration": work.flops / 1e9,
+            "matmul_count_exact": work.exact,
+            "matmul_peak_gflops": peak_gflops,
+            "train_gflops": train_gflops,
+            "update_only_gflops": update_gflops,
+            "train_fraction_of_peak": train_gflops / peak_gflops,
+            "update_only_fraction_of_peak": update_gflops / peak_gflops}
 
 
 def protocol_estimate(fig: dict[str, Any], cfg: RunConfig) -> dict[str, float]:
