@@ -149,3 +149,13 @@ def test_device_suite_rejects_bad_arguments(tmp_path, capsys) -> None:
             bench.main(argv)
         assert exc.value.code == 2
     assert not (tmp_path / "device.json").exists()
+
+
+def test_bench_samples_the_matmul_rate(tmp_path, capsys) -> None:
+    out = tmp_path / "rate.json"
+    assert bench.main(["--matmul-rate", "0.01", "--json", str(out)]) == 0
+    samples = json.loads(out.read_text())["samples_s_gflops"]
+    assert len(samples) == 1 and samples[0][1] > 0
+    assert "1 samples: min" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bench.main(["--matmul-rate", "0"])

@@ -29,6 +29,7 @@ from mjx_nclql.algo.agent import Agent, AgentState, Batch
 from mjx_nclql.algo.noise import noise_levels
 from mjx_nclql.algo.sampler import annealed_langevin, langevin
 from mjx_nclql.core.config import AlgoConfig, CriticConfig, SamplerConfig
+from mjx_nclql.core.files import atomic_path, write_text
 
 # --- the task ---------------------------------------------------------------------------------
 
@@ -281,7 +282,7 @@ def run(cfg: BanditConfig, out_dir: str | Path | None = None, verbose: bool = Tr
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "bandit2d.json").write_text(json.dumps(results, indent=2) + "\n")
+        write_text(str(out / "bandit2d.json"), json.dumps(results, indent=2) + "\n")
         plot(results, samples, q_grids, cfg, out / "bandit2d.png")
     return results
 
@@ -372,7 +373,8 @@ def plot(results: dict[str, Any], samples: dict[str, np.ndarray],
     fig.suptitle(f"2-D bandit, w={cfg.w}, reward scale {cfg.reward_scale}, "
                  f"{cfg.steps} updates, L*T={cfg.num_levels * cfg.steps_per_level}")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(str(path), ".png") as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
 
 

@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead of the throughput table: milliseconds per training iteration "
                         "of each part (env step, replay, acting chain, target, TD and "
                         "noise-conditioning steps, Polyak, diagnostics), each timed on its own")
+    p.add_argument("--matmul-rate", type=float, metavar="SECONDS",
+                   help="instead: sample the machine's float32 matmul rate every 5 s for this "
+                        "long and print the spread (is the machine steady enough to measure?)")
     p.add_argument("--profile", metavar="DIR",
                    help="write a JAX profiler trace of training here (default: no trace)")
     p.add_argument("--json", metavar="PATH",
@@ -100,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """The single-configuration measurements of parsed `args` (`--suite single`)."""
+    if args.matmul_rate is not None:
+        if args.matmul_rate <= 0:
+            p.error("--matmul-rate must be a positive number of seconds")
+        return run_matmul_rate(args)
     import envs
 
     tasks = envs.names() if args.env == "all" else args.env.split(",")
@@ -177,6 +184,25 @@ def run_account(configs: list[tuple[str, int, Any]], args: argparse.Namespace) -
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
+    return 0
+
+
+def run_matmul_rate(args: argparse.Namespace) -> int:
+    """`--matmul-rate SECONDS`: one line per sample, then min / median / max."""
+    import jax
+
+    from mjx_nclql.tools.flops import sample_matmul_rate
+
+    print(f"jax {jax.__version__} | devices {jax.devices()}", flush=True)
+    samples = sample_matmul_rate(args.matmul_rate)
+    for t, gflops in samples:
+        print(f"{t:7.1f} s  {gflops:8.1f} GFLOP/s", flush=True)
+    rates = sorted(g for _, g in samples)
+    print(f"{len(rates)} samples: min {rates[0]:.1f}, median {rates[len(rates) // 2]:.1f}, "
+          f"max {rates[-1]:.1f} GFLOP/s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"samples_s_gflops": samples}, f)
     return 0
 
 

@@ -99,3 +99,19 @@ def matmul_peak_gflops(size: int | None = None, repeats: int = 5) -> float:
         jax.block_until_ready(product(a, b))
         best = min(best, time.perf_counter() - t)
     return 2.0 * size**3 / best / 1e9
+
+
+def sample_matmul_rate(duration_s: float, every_s: float = 5.0, size: int | None = None
+                       ) -> list[tuple[float, float]]:
+    """`matmul_peak_gflops` again and again for `duration_s`: [(seconds since start, GFLOP/s)].
+    How steady the machine is: on a shared host the rate moves by tens of percent from one
+    sample to the next, and every speed figure moves with it."""
+    samples: list[tuple[float, float]] = []
+    start = time.perf_counter()
+    while not samples or time.perf_counter() - start < duration_s:
+        samples.append((time.perf_counter() - start, matmul_peak_gflops(size)))
+        if time.perf_counter() - start + every_s < duration_s:
+            time.sleep(every_s)
+        else:
+            break
+    return samples
