@@ -108,10 +108,8 @@ def sample_matmul_rate(duration_s: float, every_s: float = 5.0, size: int | None
     sample to the next, and every speed figure moves with it."""
     samples: list[tuple[float, float]] = []
     start = time.perf_counter()
-    while not samples or time.perf_counter() - start < duration_s:
+    while True:
         samples.append((time.perf_counter() - start, matmul_peak_gflops(size)))
-        if time.perf_counter() - start + every_s < duration_s:
-            time.sleep(every_s)
-        else:
-            break
-    return samples
+        if time.perf_counter() - start + every_s >= duration_s:
+            return samples
+        time.sleep(every_s)
