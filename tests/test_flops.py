@@ -5,7 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from mjx_nclql.tools.flops import matmul_flops, matmul_peak_gflops
+from mjx_nclql.tools.flops import matmul_flops
+from mjx_nclql.tools.measure import matmul_peak_gflops
 
 B, N_IN, H, N_OUT = 8, 5, 16, 3  # rows, inputs, hidden units, outputs
 

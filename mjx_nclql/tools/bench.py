@@ -152,8 +152,7 @@ def run(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
               f"({est['updates_per_run']:,.0f} updates/run) would take "
               f"{est['hours_per_program']:.2f} h for this program (evaluation excluded)")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
+        _write_json(args.json, rows)
     return 0
 
 
@@ -182,8 +181,7 @@ def run_account(configs: list[tuple[str, int, Any]], args: argparse.Namespace) -
         print()
         print(account_table(result))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        _write_json(args.json, results)
     return 0
 
 
@@ -191,7 +189,7 @@ def run_matmul_rate(args: argparse.Namespace) -> int:
     """`--matmul-rate SECONDS`: one line per sample, then min / median / max."""
     import jax
 
-    from mjx_nclql.tools.flops import sample_matmul_rate
+    from mjx_nclql.tools.measure import sample_matmul_rate
 
     print(f"jax {jax.__version__} | devices {jax.devices()}", flush=True)
     samples = sample_matmul_rate(args.matmul_rate)
@@ -201,9 +199,15 @@ def run_matmul_rate(args: argparse.Namespace) -> int:
     print(f"{len(rates)} samples: min {rates[0]:.1f}, median {rates[len(rates) // 2]:.1f}, "
           f"max {rates[-1]:.1f} GFLOP/s")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"samples_s_gflops": samples}, f)
+        _write_json(args.json, {"samples_s_gflops": samples})
     return 0
+
+
+def _write_json(path: str, data: Any) -> None:
+    """`--json PATH`, written atomically."""
+    from mjx_nclql.core.files import write_text
+
+    write_text(path, json.dumps(data, indent=1))
 
 
 def _version(pkg: str) -> str:

@@ -1,4 +1,4 @@
-"""Matrix-multiply work of a program, and the rate this machine reaches on matrix multiplies.
+"""Matrix-multiply work of a program (the rate the machine reaches is timed in `measure.py`).
 
 The update is compute-bound in its matrix products (the Langevin chains over the twin
 critics), so the fraction of the machine's matmul peak that training reaches says how much
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -78,38 +77,3 @@ def _sub_jaxprs(params: dict[str, Any]) -> Iterator[Any]:
                 yield item
             elif hasattr(item, "jaxpr") and hasattr(item.jaxpr, "eqns"):
                 yield item.jaxpr
-
-
-def matmul_peak_gflops(size: int | None = None, repeats: int = 5) -> float:
-    """The best rate (GFLOP/s) of one `size` x `size` float32 product on the default device,
-    at the default precision (the critics' dtype and precision); 2048 on a CPU, 8192 on an
-    accelerator, where smaller products do not fill it."""
-    import jax
-    import jax.numpy as jnp
-
-    if size is None:
-        size = 2048 if jax.default_backend() == "cpu" else 8192
-    a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
-    b = jax.random.normal(jax.random.key(1), (size, size), jnp.float32)
-    product = jax.jit(jnp.matmul)
-    jax.block_until_ready(product(a, b))
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        jax.block_until_ready(product(a, b))
-        best = min(best, time.perf_counter() - t)
-    return 2.0 * size**3 / best / 1e9
-
-
-def sample_matmul_rate(duration_s: float, every_s: float = 5.0, size: int | None = None
-                       ) -> list[tuple[float, float]]:
-    """`matmul_peak_gflops` again and again for `duration_s`: [(seconds since start, GFLOP/s)].
-    How steady the machine is: on a shared host the rate moves by tens of percent from one
-    sample to the next, and every speed figure moves with it."""
-    samples: list[tuple[float, float]] = []
-    start = time.perf_counter()
-    while True:
-        samples.append((time.perf_counter() - start, matmul_peak_gflops(size)))
-        if time.perf_counter() - start + every_s >= duration_s:
-            return samples
-        time.sleep(every_s)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mjx_nclql.core.config import RunConfig
-from mjx_nclql.tools.flops import MatmulCount, matmul_flops, matmul_peak_gflops
+from mjx_nclql.tools.flops import MatmulCount, matmul_flops
 
 if TYPE_CHECKING:
     import jax
@@ -60,6 +60,35 @@ def timed(fn: Callable[[], Any], repeats: int) -> Timing:
         jax.block_until_ready(fn())
         best = min(best, time.perf_counter() - t)
     return Timing(first, best)
+
+
+def matmul_peak_gflops(size: int | None = None, repeats: int = 5) -> float:
+    """The best rate (GFLOP/s) of one `size` x `size` float32 product on the default device,
+    at the default precision (the critics' dtype and precision); 2048 on a CPU, 8192 on an
+    accelerator, where smaller products do not fill it."""
+    import jax
+    import jax.numpy as jnp
+
+    if size is None:
+        size = 2048 if jax.default_backend() == "cpu" else 8192
+    a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
+    b = jax.random.normal(jax.random.key(1), (size, size), jnp.float32)
+    product = jax.jit(jnp.matmul)
+    return 2.0 * size**3 / timed(lambda: product(a, b), repeats).best / 1e9
+
+
+def sample_matmul_rate(duration_s: float, every_s: float = 5.0, size: int | None = None
+                       ) -> list[tuple[float, float]]:
+    """`matmul_peak_gflops` again and again for `duration_s`: [(seconds since start, GFLOP/s)].
+    How steady the machine is: on a shared host the rate moves by tens of percent from one
+    sample to the next, and every speed figure moves with it."""
+    samples: list[tuple[float, float]] = []
+    start = time.perf_counter()
+    while True:
+        samples.append((time.perf_counter() - start, matmul_peak_gflops(size)))
+        if time.perf_counter() - start + every_s >= duration_s:
+            return samples
+        time.sleep(every_s)
 
 
 def peak_memory_bytes() -> int | None:
