@@ -14,7 +14,7 @@ from train_fixtures import copy_run, probe_config
 
 from mjx_nclql.runtime.saved_run import RunDirError, checkpoint_at, checkpoints_by_step
 from mjx_nclql.runtime.schedule import make_schedule
-from mjx_nclql.tools.evaluate import EVAL_FILE, UNITS, main, write_eval_file
+from mjx_nclql.tools.evaluate import EVAL_FILE, UNITS, evaluate_run, main, write_eval_file
 
 
 def _snapshot(run_dir: str) -> dict[str, tuple[int, float]]:
@@ -97,6 +97,61 @@ def test_all_checkpoints_on_mjx_are_written_to_eval_json(reference, tmp_path, ca
         again = json.load(f)["evaluations"]
     assert [e["step"] for e in again] == [80, 160, 240]
     assert again[1]["seeds"] == evals[1]["seeds"]
+
+
+def test_an_interrupted_curve_keeps_its_finished_checkpoints_and_resumes(reference, tmp_path,
+                                                                          capsys) -> None:
+    """eval.json is written after each checkpoint: a failure at the second keeps the first,
+    and `--all --skip-evaluated` then evaluates only what is missing, with the same numbers a
+    full evaluation gives; `--step` takes several values."""
+    run_dir = str(tmp_path / "copy")
+    shutil.copytree(reference.run_dir, run_dir)
+    path = os.path.join(run_dir, EVAL_FILE)
+    rows: list[str] = []
+
+    def echo(line: str) -> None:  # fails on the second checkpoint, as a killed process would
+        if "checkpoint 6" in line:
+            raise KeyboardInterrupt
+        rows.append(line)
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_run(run_dir, steps=[80, 160, 240], episodes=4, simulators=("mjx",), echo=echo)
+    with open(path) as f:
+        assert [e["step"] for e in json.load(f)["evaluations"]] == [80]
+    capsys.readouterr()
+    mjx = ["--simulator", "mjx", "--episodes", "4"]
+    assert main([run_dir, "--all", "--skip-evaluated", *mjx]) == 0
+    out = capsys.readouterr().out
+    assert "skipping step(s) 80: already in eval.json" in out
+    assert "checkpoint 4)" not in out and "checkpoint 6)" in out and "checkpoint 8)" in out
+    with open(path) as f:
+        resumed = json.load(f)["evaluations"]
+    assert [e["step"] for e in resumed] == [80, 160, 240]
+    # Nothing left: no build, no compile, eval.json untouched.
+    mtime = os.stat(path).st_mtime_ns
+    assert main([run_dir, "--all", "--skip-evaluated", *mjx]) == 0
+    out = capsys.readouterr().out
+    assert "skipping step(s) 80, 160, 240" in out and "nothing to evaluate" in out
+    assert os.stat(path).st_mtime_ns == mtime
+    # Another setting is not the same evaluation: 2 episodes are evaluated, not skipped, and
+    # kept beside the 4-episode entries; two --step values evaluate exactly those two.
+    assert main([run_dir, "--step", "80,240", "--skip-evaluated", "--simulator", "mjx",
+                 "--episodes", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "skipping" not in out and out.count("step 80 ") == 2 and out.count("step 240 ") == 2
+    with open(path) as f:
+        evals = json.load(f)["evaluations"]
+    assert [(e["step"], e["episodes"]) for e in evals] == [(80, 2), (80, 4), (160, 4), (240, 2),
+                                                           (240, 4)]
+    # The resumed entries are what one uninterrupted --all gives (same key, same episodes).
+    fresh = str(tmp_path / "fresh")
+    shutil.copytree(reference.run_dir, fresh)
+    assert main([fresh, "--all", *mjx]) == 0
+    with open(os.path.join(fresh, EVAL_FILE)) as f:
+        whole = json.load(f)["evaluations"]
+    assert [e["seeds"] for e in whole] == [e["seeds"] for e in resumed]
+    assert main([run_dir, "--step", "80,x"]) == 2
+    assert "--step must be comma-separated integers" in capsys.readouterr().err
 
 
 def test_step_is_post_warmup_transitions_of_a_checkpoint() -> None:

@@ -12,7 +12,12 @@ entries written before `chunk` existed had the chunk in `step`, and are converte
 
     python -m mjx_nclql.evaluate runs/hopper-nclql-s0              # newest checkpoint
     python -m mjx_nclql.evaluate runs/hopper-nclql-s0 --all        # every kept checkpoint
-    python -m mjx_nclql.evaluate runs/hopper-nclql-s0 --step 150000 --episodes 50 --seeds 0,2
+    python -m mjx_nclql.evaluate runs/hopper-nclql-s0 --step 50000,150000 --episodes 50 --seeds 0,2
+    python -m mjx_nclql.evaluate runs/hopper-nclql-s0 --all --skip-evaluated   # resume a curve
+
+eval.json is written after every checkpoint, so an interrupted `--all` keeps the checkpoints it
+finished, and `--skip-evaluated` leaves out those eval.json already holds with the same setting
+(episodes, key, particles, simulators, seeds).
 """
 
 from __future__ import annotations
@@ -168,33 +173,47 @@ def checkpoint_steps(run_dir: str) -> list[int]:
 
 def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int = 20,
                  seeds: list[int] | None = None, simulators: tuple[str, ...] = SIMULATORS,
-                 key: int = 0, num_particles: int | None = None,
+                 key: int = 0, num_particles: int | None = None, skip_evaluated: bool = False,
                  echo: Any = print) -> dict[str, Any]:
     """Evaluate the checkpoints at `steps` post-warm-up transitions (default: the newest) of a
-    run; returns the eval record and merges it into RUN_DIR/eval.json (entries of the same
-    checkpoint are replaced)."""
+    run; returns the eval record. Each checkpoint's entry is merged into RUN_DIR/eval.json as
+    soon as it is done (an entry of the same checkpoint and setting is replaced);
+    `skip_evaluated` leaves out checkpoints whose entry is already there."""
     from mjx_nclql.runtime import compile_cache
     from mjx_nclql.runtime.build import build
 
     run_dir = os.path.abspath(run_dir)
     plan = plan_evaluation(run_dir, steps, episodes, seeds, simulators)
-    if plan.gym_spec and plan.gym_spec[2]:
-        echo(f"note: the run sets MJX physics option(s) {plan.gym_spec[2]}; Gymnasium's task is "
-             "evaluated as published, without them")
-    compile_cache.enable(plan.cfg.compile_cache)  # the run's programs, compiled once across calls
-    setup = build(plan.cfg)
-    entries = [evaluate_checkpoint(run_dir, setup, plan, post, chunk, episodes=episodes, key=key,
-                                   num_particles=num_particles, echo=echo)
-               for post, chunk in plan.checkpoints]
     cfg = plan.cfg
-    record = {
+    record: dict[str, Any] = {
         "run_dir": run_dir, "env": cfg.env.name, "variant": cfg.algo.variant,
         "gym_id": plan.gym_spec[0] if plan.gym_spec else None, "episodes": episodes, "key": key,
         "num_particles": num_particles or cfg.algo.sampler.num_particles,
         "evaluated_at": dt.datetime.now().isoformat(timespec="seconds"),
-        "checkpoints": entries,
+        "checkpoints": [],
     }
-    write_eval_file(run_dir, record)
+    todo = plan.checkpoints
+    if skip_evaluated:
+        done = {_ident(e) for e in read_eval_file(run_dir)}
+        setting = _setting(record["episodes"], key, record["num_particles"], plan.simulators,
+                           plan.seeds)
+        todo = [(post, chunk) for post, chunk in todo if (post, *setting) not in done]
+        skipped = sorted({post for post, _ in plan.checkpoints} - {post for post, _ in todo})
+        if skipped:
+            echo(f"skipping step(s) {', '.join(map(str, skipped))}: already in {EVAL_FILE} with "
+                 "this setting")
+        if not todo:
+            return record
+    if plan.gym_spec and plan.gym_spec[2]:
+        echo(f"note: the run sets MJX physics option(s) {plan.gym_spec[2]}; Gymnasium's task is "
+             "evaluated as published, without them")
+    compile_cache.enable(cfg.compile_cache)  # the run's programs, compiled once across calls
+    setup = build(cfg)
+    for post, chunk in todo:
+        entry = evaluate_checkpoint(run_dir, setup, plan, post, chunk, episodes=episodes,
+                                    key=key, num_particles=num_particles, echo=echo)
+        record["checkpoints"].append(entry)
+        write_eval_file(run_dir, {**record, "checkpoints": [entry]})  # kept if later ones fail
     return record
 
 
@@ -294,31 +313,44 @@ def write_eval_file(run_dir: str, record: dict[str, Any]) -> None:
     """Merge into RUN_DIR/eval.json atomically: one entry per (checkpoint, episodes, key,
     particles, simulators evaluated); a rerun replaces its own entry. `units` says what
     `step` and `chunk` count."""
-    path = os.path.join(run_dir, EVAL_FILE)
-    old: list[dict[str, Any]] = []
-    if os.path.exists(path):
-        with open(path) as f:
-            try:
-                old = [_upgrade(e) for e in json.load(f).get("evaluations", [])]
-            except json.JSONDecodeError:
-                old = []
+    old = read_eval_file(run_dir)
     setting = {k: record[k] for k in ("episodes", "key", "num_particles")}
     new = []
     for entry in record["checkpoints"]:
         new.append({**setting, "evaluated_at": record["evaluated_at"], **entry})
-
-    def ident(e: dict[str, Any]) -> tuple:
-        sims = tuple(sorted(k for k in e["seeds"][0] if k in SIMULATORS)) if e["seeds"] else ()
-        seeds = tuple(r["seed_index"] for r in e["seeds"])
-        return (e["step"], e["episodes"], e["key"], e["num_particles"], sims, seeds)
-
-    replaced = {ident(e) for e in new}
-    merged = [e for e in old if ident(e) not in replaced] + new
+    replaced = {_ident(e) for e in new}
+    merged = [e for e in old if _ident(e) not in replaced] + new
     merged.sort(key=lambda e: (e["step"], e["episodes"]))
     out = {k: record[k] for k in ("run_dir", "env", "variant", "gym_id")}
     out["units"] = UNITS
     out["evaluations"] = merged
-    write_text(path, json.dumps(out, indent=1))
+    write_text(os.path.join(run_dir, EVAL_FILE), json.dumps(out, indent=1))
+
+
+def read_eval_file(run_dir: str) -> list[dict[str, Any]]:
+    """The entries of RUN_DIR/eval.json in today's units ([] if there is none or it is not
+    JSON)."""
+    path = os.path.join(run_dir, EVAL_FILE)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        try:
+            return [_upgrade(e) for e in json.load(f).get("evaluations", [])]
+        except json.JSONDecodeError:
+            return []
+
+
+def _setting(episodes: int, key: int, num_particles: int, simulators: tuple[str, ...],
+             seeds: list[int]) -> tuple:
+    """What makes two evaluations of one checkpoint the same (with the step, `_ident`)."""
+    return (episodes, key, num_particles, tuple(sorted(simulators)), tuple(seeds))
+
+
+def _ident(e: dict[str, Any]) -> tuple:
+    """An eval.json entry's checkpoint and setting."""
+    sims = tuple(k for k in e["seeds"][0] if k in SIMULATORS) if e["seeds"] else ()
+    seeds = [r["seed_index"] for r in e["seeds"]]
+    return (e["step"], *_setting(e["episodes"], e["key"], e["num_particles"], sims, seeds))
 
 
 def _upgrade(entry: dict[str, Any]) -> dict[str, Any]:
@@ -344,11 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("run_dir", metavar="RUN_DIR",
                         help="a training run's directory (config.yaml and checkpoints/)")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--step", type=int, metavar="TRANSITIONS",
-                       help="the checkpoint at this many post-warm-up transitions per seed, as "
-                            "metrics.jsonl's post_warmup_steps counts them (e.g. 150000); a value "
-                            "without a checkpoint is an error that lists the valid ones "
-                            "(default: the newest checkpoint)")
+    which.add_argument("--step", metavar="TRANSITIONS",
+                       help="the checkpoint(s) at this many post-warm-up transitions per seed, "
+                            "as metrics.jsonl's post_warmup_steps counts them, comma-separated "
+                            "(e.g. 50000,150000); a value without a checkpoint is an error that "
+                            "lists the valid ones (default: the newest checkpoint)")
     which.add_argument("--all", action="store_true",
                        help="evaluate every kept checkpoint (a curve) instead of one")
     parser.add_argument("--episodes", type=int, default=20, help="episodes per seed and simulator")
@@ -360,6 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="evaluation randomness (resets, sampler)")
     parser.add_argument("--particles", type=int, default=None,
                         help="best-of-N Langevin chains (default: the run's sampler setting)")
+    parser.add_argument("--skip-evaluated", action="store_true",
+                        help=f"leave out checkpoints {EVAL_FILE} already holds with the same "
+                             "episodes, key, particles, simulators and seeds (resumes an "
+                             "interrupted --all)")
     return parser
 
 
@@ -371,19 +407,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         steps = None
         if args.step is not None:
-            steps = [args.step]
+            steps = _parse_ints(args.step, "--step")
+            if not steps:
+                raise EvaluationError("--step needs at least one value")
         elif args.all:
             steps = checkpoint_steps(os.path.abspath(args.run_dir))
         seeds = None if args.seeds is None else _parse_ints(args.seeds, "--seeds")
         sims = SIMULATORS if args.simulator == "both" else (args.simulator,)
         if args.particles is not None and args.particles < 1:
             raise EvaluationError(f"--particles must be >= 1, got {args.particles}")
-        evaluate_run(args.run_dir, steps=steps, episodes=args.episodes, seeds=seeds,
-                     simulators=sims, key=args.key, num_particles=args.particles)
+        record = evaluate_run(args.run_dir, steps=steps, episodes=args.episodes, seeds=seeds,
+                              simulators=sims, key=args.key, num_particles=args.particles,
+                              skip_evaluated=args.skip_evaluated)
     except EvaluationError as err:
         print(f"evaluate: {err}", file=sys.stderr)
         return 2
-    print(f"written: {os.path.join(os.path.abspath(args.run_dir), EVAL_FILE)}")
+    path = os.path.join(os.path.abspath(args.run_dir), EVAL_FILE)
+    print(f"written: {path}" if record["checkpoints"] else f"nothing to evaluate; {path} as it was")
     return 0
 
 
