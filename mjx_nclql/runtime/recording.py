@@ -2,7 +2,8 @@
 
 A run with `log.render` writes a page at every evaluation (`Outputs`), and `python -m
 mjx_nclql.render` writes one from a checkpoint: both record episodes here, as
-`rollout.play_episodes` plays them (the same key gives the same episodes as an evaluation),
+`rollout.play_episodes` plays them (the same key gives an evaluation's episodes, up to float
+rounding),
 and draw them with Brax's interactive three.js viewer (`brax.io.html`), one self-contained
 page that any browser plays without a GPU or display; its JavaScript (three.js, lil-gui,
 pako, Brax's viewer.js) loads from public CDNs. jax, MuJoCo and Brax are imported where used,

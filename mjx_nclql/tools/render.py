@@ -2,8 +2,8 @@
 
 The run's policy (one seed, one checkpoint) plays `--episodes` episodes on the run's MJX task
 as evaluation does (the key is used as `mjx_nclql.runtime.rollout.run_episodes` uses it, so
-both play the same episodes from the same key); the joint trajectories are then drawn on the
-host with MuJoCo C's kinematics:
+both play the same episodes from the same key, up to float rounding); the joint trajectories
+are then drawn on the host with MuJoCo C's kinematics:
 
 - `--format html` (default): Brax's interactive three.js viewer (`runtime/recording.py`, the
   page a training run with `log.render` writes too), one self-contained page that any browser
