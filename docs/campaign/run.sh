@@ -40,7 +40,6 @@ campaign_run() {  # name
   local name=$1 dir="$RUNS/$1-3seeds" rc
   if grep -qs "\"kind\": \"train\".*\"post_warmup_steps\": $TOTAL," "$dir/metrics.jsonl"; then
     say "trained $name"  # its last chunk is in the metrics: nothing to resume
-    true
   elif [ -f "$dir/config.yaml" ] && [ -d "$dir/checkpoints" ]; then
     say "resume $name"
     "$PYTHON" -m mjx_nclql.train "resume=$dir"

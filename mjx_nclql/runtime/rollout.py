@@ -36,7 +36,7 @@ def run_episodes(env: Env, act: ActFn, params: Any, key: jax.Array, num_episodes
     float rounding: XLA compiles the two loops apart, and on a chaotic task a rounding
     difference can change an episode (Hopper, 20 episodes x 3 seeds: one seed's mean moved
     by 13, within its standard error of 28-39)."""
-    state, init, keys = _start(env, key, num_episodes)
+    init, keys = _start(env, key, num_episodes)
     step = _stepper(env, act, params, None)
 
     def cond(loop: tuple) -> jax.Array:
@@ -58,20 +58,20 @@ def play_episodes(
     """`run_episodes`'s episodes through all `env.episode_length` steps, plus `record(state)`
     of the reset states and of the state after every step (leading axis: steps), for whoever
     needs the trajectories (the rollout renderer)."""
-    state, init, keys = _start(env, key, num_episodes)
-    first = None if record is None else record(state)
+    init, keys = _start(env, key, num_episodes)
+    first = None if record is None else record(init[0])
     (_, returns, lengths, bad, _), steps = jax.lax.scan(_stepper(env, act, params, record), init, keys)
     return EpisodeStats(returns=returns, lengths=lengths, nonfinite=bad), first, steps
 
 
-def _start(env: Env, key: jax.Array, num_episodes: int) -> tuple[Any, tuple, jax.Array]:
-    """(reset states, the loop's first carry, one key per step): the key derivation both
-    loops share, so the same key plays the same episodes."""
+def _start(env: Env, key: jax.Array, num_episodes: int) -> tuple[tuple, jax.Array]:
+    """(the loop's first carry, from the reset states; one key per step): the key derivation
+    both loops share, so the same key plays the same episodes."""
     reset_key, key = jax.random.split(key)
     state = jax.vmap(env.reset)(jax.random.split(reset_key, num_episodes))
     zeros = jnp.zeros((num_episodes,), state.reward.dtype)
     init = (state, zeros, zeros, zeros, jnp.ones_like(zeros))
-    return state, init, jax.random.split(key, env.episode_length)
+    return init, jax.random.split(key, env.episode_length)
 
 
 def _stepper(env: Env, act: ActFn, params: Any, record: Callable[[Any], Any] | None) -> Callable:
