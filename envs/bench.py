@@ -32,8 +32,10 @@ def program_bytes(compiled: Any) -> int | None:
     if m is None:
         return None
     peak = getattr(m, "peak_memory_in_bytes", 0)
-    return int(peak or m.argument_size_in_bytes + m.output_size_in_bytes
-               + m.temp_size_in_bytes - m.alias_size_in_bytes)
+    return int(
+        peak
+        or m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
+    )
 
 
 def bench_task(

@@ -61,8 +61,7 @@ def mjx_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any)
 
         # Stop as soon as every episode has ended (random Humanoids fall within ~25 steps).
         init = (0, key, state, zeros, zeros, zeros, jnp.ones_like(zeros))
-        out = jax.lax.while_loop(lambda c: (c[0] < env.episode_length) & jnp.any(c[-1] > 0),
-                                 step, init)
+        out = jax.lax.while_loop(lambda c: (c[0] < env.episode_length) & jnp.any(c[-1] > 0), step, init)
         return out[3], out[4], out[5]
 
     out = jax.device_get(jax.jit(run)(jax.random.PRNGKey(seed)))
@@ -102,10 +101,14 @@ def distribution(name: str, episodes: int, seed: int = 0, **options: Any) -> dic
     t = time.perf_counter()
     mjx = mjx_random_episodes(name, episodes, seed, **options)
     gym = gym_random_episodes(name, episodes, seed, **options)
-    diff = difference(gym["return_mean"], gym["return_stderr"], mjx["return_mean"],
-                      mjx["return_stderr"])
-    return {"env": name, "mjx_float32": mjx, "gymnasium": gym, "difference": diff,
-            "seconds": time.perf_counter() - t}
+    diff = difference(gym["return_mean"], gym["return_stderr"], mjx["return_mean"], mjx["return_stderr"])
+    return {
+        "env": name,
+        "mjx_float32": mjx,
+        "gymnasium": gym,
+        "difference": diff,
+        "seconds": time.perf_counter() - t,
+    }
 
 
 def _qpos_rollout(name: str, qpos: np.ndarray, qvel: np.ndarray, actions: np.ndarray) -> np.ndarray:
@@ -122,13 +125,13 @@ def _qpos_rollout(name: str, qpos: np.ndarray, qvel: np.ndarray, actions: np.nda
         return jax.lax.scan(body, state, acts)[1]
 
     dtype = env.dtype
-    out = jax.jit(jax.vmap(one))(jnp.asarray(qpos, dtype), jnp.asarray(qvel, dtype),
-                                  jnp.asarray(actions, dtype))
+    out = jax.jit(jax.vmap(one))(
+        jnp.asarray(qpos, dtype), jnp.asarray(qvel, dtype), jnp.asarray(actions, dtype)
+    )
     return np.asarray(jax.device_get(out), np.float64)
 
 
-def drift(name: str, steps: int = 1000, batch: int = 8, seed: int = 0,
-          nudge: float = 1e-7) -> dict[str, Any]:
+def drift(name: str, steps: int = 1000, batch: int = 8, seed: int = 0, nudge: float = 1e-7) -> dict[str, Any]:
     """float32 vs float64 MJX from the same starts under the same actions, against the gap a
     `nudge` of the float64 start grows into: max |qpos difference|, median over starts."""
     rng = np.random.default_rng(seed)
@@ -141,14 +144,16 @@ def drift(name: str, steps: int = 1000, batch: int = 8, seed: int = 0,
             qpos, qvel = (np.asarray(x, np.float64) for x in starts)
             actions = rng.uniform(-1.0, 1.0, (batch, steps, env64.action_size))
             direction = rng.standard_normal(qvel.shape)
-            both = _qpos_rollout(name, np.concatenate([qpos, qpos]),  # one compile for both
-                                 np.concatenate([qvel, qvel + nudge * direction]),
-                                 np.concatenate([actions, actions]))
+            both = _qpos_rollout(
+                name,
+                np.concatenate([qpos, qpos]),  # one compile for both
+                np.concatenate([qvel, qvel + nudge * direction]),
+                np.concatenate([actions, actions]),
+            )
             ref, nudged = both[:batch], both[batch:]
     finally:
         jax.clear_caches()
-    f32 = _qpos_rollout(name, qpos.astype(np.float32), qvel.astype(np.float32),
-                        actions.astype(np.float32))
+    f32 = _qpos_rollout(name, qpos.astype(np.float32), qvel.astype(np.float32), actions.astype(np.float32))
     marks = [t for t in (1, 10, 30, 100, 300, 1000) if t <= steps]
 
     def gap(x: np.ndarray) -> dict[str, float]:
@@ -156,9 +161,15 @@ def drift(name: str, steps: int = 1000, batch: int = 8, seed: int = 0,
         d = np.abs(x[finite] - ref[finite]).max(axis=-1)  # [B, T]
         return {str(t): float(np.median(d[:, t - 1])) for t in marks}
 
-    return {"env": name, "steps": steps, "starts": batch, "nudge": nudge,
-            "float32_vs_float64": gap(f32), "nudged_float64_vs_float64": gap(nudged),
-            "float32_nonfinite_starts": int((~np.isfinite(f32).all(axis=(1, 2))).sum())}
+    return {
+        "env": name,
+        "steps": steps,
+        "starts": batch,
+        "nudge": nudge,
+        "float32_vs_float64": gap(f32),
+        "nudged_float64_vs_float64": gap(nudged),
+        "float32_nonfinite_starts": int((~np.isfinite(f32).all(axis=(1, 2))).sum()),
+    }
 
 
 def _markdown(dist: list[dict[str, Any]], drifts: list[dict[str, Any]]) -> str:
@@ -178,11 +189,16 @@ def _markdown(dist: list[dict[str, Any]], drifts: list[dict[str, Any]]) -> str:
         )
     if drifts:
         marks = list(drifts[0]["float32_vs_float64"])
-        lines += ["", "| task | max abs qpos gap after step | " + " | ".join(marks) + " |",
-                  "|---|---|" + "---|" * len(marks)]
+        lines += [
+            "",
+            "| task | max abs qpos gap after step | " + " | ".join(marks) + " |",
+            "|---|---|" + "---|" * len(marks),
+        ]
         for d in drifts:
-            for label, key in (("float32 vs float64", "float32_vs_float64"),
-                               (f"float64 nudged by {d['nudge']:g}", "nudged_float64_vs_float64")):
+            for label, key in (
+                ("float32 vs float64", "float32_vs_float64"),
+                (f"float64 nudged by {d['nudge']:g}", "nudged_float64_vs_float64"),
+            ):
                 vals = " | ".join(f"{d[key][t]:.1e}" for t in marks)
                 lines.append(f"| {d['env']} | {label} | {vals} |")
     return "\n".join(lines)
@@ -192,14 +208,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m envs.fidelity", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="all", help="comma-separated task names, or all")
     parser.add_argument("--episodes", type=int, default=200, help="random-policy episodes per simulator")
-    parser.add_argument("--episodes-long", type=int, default=40,
-                        help=f"episodes for {', '.join(LONG_EPISODE_TASKS)} (1000 steps each)")
+    parser.add_argument(
+        "--episodes-long",
+        type=int,
+        default=40,
+        help=f"episodes for {', '.join(LONG_EPISODE_TASKS)} (1000 steps each)",
+    )
     parser.add_argument("--drift-env", default="ant,humanoid", help="tasks for the drift check ('' for none)")
     parser.add_argument("--drift-steps", type=int, default=1000)
     parser.add_argument("--drift-starts", type=int, default=4)
-    parser.add_argument("--matmul-precision", choices=("default", "high", "highest"),
-                        default="default", help="jax matmul precision for the float32 physics "
-                        "(on a GPU, 'default' may use TF32)")
+    parser.add_argument(
+        "--matmul-precision",
+        choices=("default", "high", "highest"),
+        default="default",
+        help="jax matmul precision for the float32 physics (on a GPU, 'default' may use TF32)",
+    )
     parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
     with jax.default_matmul_precision(args.matmul_precision):
@@ -225,9 +248,14 @@ def _run(args: argparse.Namespace) -> int:
     print()
     print(_markdown(dist, drifts))
     if args.json:
-        meta = {"jax": jax.__version__, "mujoco": mujoco.__version__, "backend": jax.default_backend(),
-                "matmul_precision": args.matmul_precision,
-                "device": jax.devices()[0].device_kind, "machine": platform.machine()}
+        meta = {
+            "jax": jax.__version__,
+            "mujoco": mujoco.__version__,
+            "backend": jax.default_backend(),
+            "matmul_precision": args.matmul_precision,
+            "device": jax.devices()[0].device_kind,
+            "machine": platform.machine(),
+        }
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "distribution": dist, "drift": drifts}, f, indent=1)
     return 0

@@ -34,9 +34,7 @@ class ProbeEnv:
     metric_names: ClassVar[tuple[str, ...]] = ()
     dtype = jnp.float32
 
-    def __init__(
-        self, kind: str, action_size: int = 1, target: float = 0.5, episode_length: int = 5
-    ) -> None:
+    def __init__(self, kind: str, action_size: int = 1, target: float = 0.5, episode_length: int = 5) -> None:
         if kind not in PROBE_KINDS:
             raise ValueError(f"unknown probe {kind!r}; valid: {list(PROBE_KINDS)}")
         self.kind = kind
@@ -68,8 +66,7 @@ class ProbeEnv:
             terminated=zero,
             truncated=zero,
             metrics={},
-            info={"steps": steps, "rng": jax.random.split(key)[0], "nonfinite": zero,
-                  "bad_action": zero},
+            info={"steps": steps, "rng": jax.random.split(key)[0], "nonfinite": zero, "bad_action": zero},
         )
 
     def peak_reward(self, action: jax.Array) -> jax.Array:

@@ -23,9 +23,15 @@ def episode_statistics(returns: Any, lengths: Any, nonfinite: Any) -> dict[str, 
     (pass float64 for float64 length statistics)."""
     r = np.asarray(returns, np.float64)
     n = np.asarray(lengths)
-    return {"episodes": int(r.size), "return_mean": float(r.mean()), "return_std": _std(r),
-            "return_stderr": _std(r) / math.sqrt(r.size), "length_mean": float(n.mean()),
-            "length_stderr": _std(n) / math.sqrt(n.size), "nonfinite": int(np.sum(nonfinite))}
+    return {
+        "episodes": int(r.size),
+        "return_mean": float(r.mean()),
+        "return_std": _std(r),
+        "return_stderr": _std(r) / math.sqrt(r.size),
+        "length_mean": float(n.mean()),
+        "length_stderr": _std(n) / math.sqrt(n.size),
+        "nonfinite": int(np.sum(nonfinite)),
+    }
 
 
 def difference(mean_a: float, stderr_a: float, mean_b: float, stderr_b: float) -> dict[str, float]:

@@ -37,7 +37,8 @@ def _is_type_checking(node: ast.AST) -> bool:
     test = getattr(node, "test", None)
     return isinstance(node, ast.If) and (
         (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
-        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    )
 
 
 def _imports(node: ast.AST, type_checking: bool) -> Iterator[ast.Import | ast.ImportFrom]:
@@ -49,8 +50,9 @@ def _imports(node: ast.AST, type_checking: bool) -> Iterator[ast.Import | ast.Im
         yield from _imports(child, type_checking)
 
 
-def _targets(tree: ast.AST, module: str, is_package: bool, known: set[str],
-             type_checking: bool) -> Iterator[str]:
+def _targets(
+    tree: ast.AST, module: str, is_package: bool, known: set[str], type_checking: bool
+) -> Iterator[str]:
     """The package's modules that `tree` imports (`from p import m` names module p.m if it
     is one, else p)."""
     for node in _imports(tree, type_checking):
@@ -174,8 +176,12 @@ def figures(package_dir: str, type_checking: bool = False) -> dict[str, object]:
     """Modules, import edges, levels (cycles condensed) and the cycles of a package."""
     graph = import_graph(package_dir, type_checking)
     lv = levels(graph, condense=True)
-    return {"modules": len(graph), "edges": sum(len(v) for v in graph.values()),
-            "levels": max(lv.values()) + 1, "cycles": cycles(graph)}
+    return {
+        "modules": len(graph),
+        "edges": sum(len(v) for v in graph.values()),
+        "levels": max(lv.values()) + 1,
+        "cycles": cycles(graph),
+    }
 
 
 if __name__ == "__main__":

@@ -15,17 +15,19 @@ SMALL = dict(critic=CriticConfig(hidden_sizes=(16, 16)))
 
 def _batch(obs_dim: int = 3, act_dim: int = 2, n: int = 8) -> Batch:
     k = jax.random.split(jax.random.PRNGKey(5), 3)
-    return Batch(obs=jax.random.normal(k[0], (n, obs_dim)),
-                 action=jax.random.uniform(k[1], (n, act_dim), minval=-1, maxval=1),
-                 reward=jax.random.normal(k[2], (n,)), next_obs=jax.random.normal(k[0], (n, obs_dim)),
-                 terminated=jnp.zeros((n,)))
+    return Batch(
+        obs=jax.random.normal(k[0], (n, obs_dim)),
+        action=jax.random.uniform(k[1], (n, act_dim), minval=-1, maxval=1),
+        reward=jax.random.normal(k[2], (n,)),
+        next_obs=jax.random.normal(k[0], (n, obs_dim)),
+        terminated=jnp.zeros((n,)),
+    )
 
 
 class UpdateTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
     def test_nclql_update_contract(self) -> None:
-        agent = Agent(AlgoConfig(sampler=SamplerConfig(num_levels=3, steps_per_level=1), **SMALL),
-                      3, 2)
+        agent = Agent(AlgoConfig(sampler=SamplerConfig(num_levels=3, steps_per_level=1), **SMALL), 3, 2)
         state = agent.init(jax.random.PRNGKey(0))
         update = self.variant(agent.update)
         new, metrics = update(state, _batch(), jax.random.PRNGKey(1))
@@ -43,8 +45,7 @@ class UpdateTest(chex.TestCase):
 
     @chex.variants(with_jit=True, without_jit=True)
     def test_lql_update_has_no_noise_conditioning(self) -> None:
-        cfg = AlgoConfig(variant="lql", sampler=SamplerConfig(num_levels=1, steps_per_level=4),
-                         **SMALL)
+        cfg = AlgoConfig(variant="lql", sampler=SamplerConfig(num_levels=1, steps_per_level=4), **SMALL)
         agent = Agent(cfg, 3, 2)
         state = agent.init(jax.random.PRNGKey(0))
         assert "level_in" not in state.params["critics"]  # no level embedding at all

@@ -13,11 +13,25 @@ from mjx_nclql.tools import device_suite
 from mjx_nclql.tools.measure import ACCOUNT_PARTS
 
 FIELDS = {
-    "env_steps_per_s_env_only", "actions_per_s_sampler", "updates_per_s_update_only",
-    "env_steps_per_s_train", "updates_per_s_train", "train_over_env_only", "share_sampling",
-    "share_env", "share_updates", "compile_s", "peak_host_rss_bytes", "protocol_estimate",
-    "versions", "device", "matmul_gflop_per_update", "matmul_peak_gflops", "train_gflops",
-    "update_only_gflops", "train_fraction_of_peak",
+    "env_steps_per_s_env_only",
+    "actions_per_s_sampler",
+    "updates_per_s_update_only",
+    "env_steps_per_s_train",
+    "updates_per_s_train",
+    "train_over_env_only",
+    "share_sampling",
+    "share_env",
+    "share_updates",
+    "compile_s",
+    "peak_host_rss_bytes",
+    "protocol_estimate",
+    "versions",
+    "device",
+    "matmul_gflop_per_update",
+    "matmul_peak_gflops",
+    "train_gflops",
+    "update_only_gflops",
+    "train_fraction_of_peak",
 }
 
 
@@ -26,11 +40,28 @@ def test_bench_prints_table_and_json(seeds: str, tmp_path, capsys) -> None:
     """On a probe task: one seed count in the quick tier, a table of two in the heavy one."""
     out = tmp_path / "bench.json"
     profile = tmp_path / "profile"
-    code = bench.main(["--env", "probe_bandit", "--preset", "smoke", "--num-seeds", seeds,
-                       "--repeats", "1", "--chunk-iters", "4", "--json", str(out),
-                       "--profile", str(profile),
-                       "train.num_envs=4", "algo.critic.hidden_sizes=[16,16]",
-                       "algo.sampler.num_levels=3", "algo.sampler.steps_per_level=1"])
+    code = bench.main(
+        [
+            "--env",
+            "probe_bandit",
+            "--preset",
+            "smoke",
+            "--num-seeds",
+            seeds,
+            "--repeats",
+            "1",
+            "--chunk-iters",
+            "4",
+            "--json",
+            str(out),
+            "--profile",
+            str(profile),
+            "train.num_envs=4",
+            "algo.critic.hidden_sizes=[16,16]",
+            "algo.sampler.num_levels=3",
+            "algo.sampler.steps_per_level=1",
+        ]
+    )
     assert code == 0
     traces = [f for _, _, files in os.walk(profile) for f in files if f.endswith(".xplane.pb")]
     assert traces, "no profiler trace written"
@@ -40,26 +71,45 @@ def test_bench_prints_table_and_json(seeds: str, tmp_path, capsys) -> None:
     assert [r["num_seeds"] for r in rows] == [int(n) for n in seeds.split(",")]
     for r in rows:
         assert set(r) >= FIELDS
-        for key in ("env_steps_per_s_env_only", "actions_per_s_sampler",
-                    "updates_per_s_update_only", "env_steps_per_s_train", "updates_per_s_train"):
+        for key in (
+            "env_steps_per_s_env_only",
+            "actions_per_s_sampler",
+            "updates_per_s_update_only",
+            "env_steps_per_s_train",
+            "updates_per_s_train",
+        ):
             assert r[key] > 0
         assert r["matmul_count_exact"] and r["matmul_peak_gflops"] > 0
         assert r["train_fraction_of_peak"] > 0 and r["update_only_fraction_of_peak"] > 0
         assert abs(r["share_sampling"] + r["share_env"] + r["share_updates"] - 1) < 1e-9
         # Training does strictly more than stepping the envs.
         assert r["env_steps_per_s_train"] < r["env_steps_per_s_env_only"]
-        assert set(r["compile_s"]) == {"init", "env_only", "sampler", "update", "warmup_chunk",
-                                       "train_chunk"}
+        assert set(r["compile_s"]) == {"init", "env_only", "sampler", "update", "warmup_chunk", "train_chunk"}
 
 
 @pytest.mark.slow
 def test_bench_account_times_every_part(tmp_path, capsys) -> None:
     """`--account`: every part of a training iteration timed on its own, beside the whole."""
     out = tmp_path / "account.json"
-    code = bench.main(["--env", "probe_bandit", "--preset", "smoke", "--account", "--repeats", "1",
-                       "--chunk-iters", "4", "--json", str(out), "train.num_envs=4",
-                       "algo.critic.hidden_sizes=[16,16]", "algo.sampler.num_levels=3",
-                       "algo.sampler.steps_per_level=1"])
+    code = bench.main(
+        [
+            "--env",
+            "probe_bandit",
+            "--preset",
+            "smoke",
+            "--account",
+            "--repeats",
+            "1",
+            "--chunk-iters",
+            "4",
+            "--json",
+            str(out),
+            "train.num_envs=4",
+            "algo.critic.hidden_sizes=[16,16]",
+            "algo.sampler.num_levels=3",
+            "algo.sampler.steps_per_level=1",
+        ]
+    )
     assert code == 0
     (result,) = json.loads(out.read_text())
     parts = result["ms_per_iteration"]
@@ -80,8 +130,7 @@ def test_bench_rejects_bad_config(capsys) -> None:
 def test_device_suite_tiny_grid_fills_every_section(tmp_path) -> None:
     """The accelerator campaign, at toy sizes on the CPU: every section gets real numbers,
     and the second start with the compilation cache compiles nothing new."""
-    code = bench.main(["--suite", "device", "--grid", "tiny", "--out", str(tmp_path),
-                       "--budget", "1200"])
+    code = bench.main(["--suite", "device", "--grid", "tiny", "--out", str(tmp_path), "--budget", "1200"])
     report = json.loads((tmp_path / "device.json").read_text())
     assert code == 0, report["errors"]
     assert report["skipped"] == [] and report["errors"] == []
@@ -102,8 +151,7 @@ def test_device_suite_tiny_grid_fills_every_section(tmp_path) -> None:
     returns = [r["final_eval_return"] for r in starts.values()]
     assert math.isfinite(returns[0]) and returns[1] == returns[0], returns
     evals = sec["run"]
-    assert evals and all(r["post_warmup_steps"] > 0 and r["eval_return"] == r["eval_return"]
-                         for r in evals)
+    assert evals and all(r["post_warmup_steps"] > 0 and r["eval_return"] == r["eval_return"] for r in evals)
     md = (tmp_path / "device.md").read_text()
     for title in device_suite.SECTIONS.values():
         assert f"## {title}" in md
@@ -124,10 +172,12 @@ def test_device_suite_keeps_partial_results_and_respects_the_budget(tmp_path) ->
             def broken() -> dict:
                 raise RuntimeError("out of memory")
 
-            return [device_suite.Item("update", "ok", 1.0, ok),
-                    device_suite.Item("update", "broken", 1.0, broken),
-                    device_suite.Item("update", "ok again", 1.0, ok),
-                    device_suite.Item("env", "too long", 1e6, ok)]
+            return [
+                device_suite.Item("update", "ok", 1.0, ok),
+                device_suite.Item("update", "broken", 1.0, broken),
+                device_suite.Item("update", "ok again", 1.0, ok),
+                device_suite.Item("env", "too long", 1e6, ok),
+            ]
 
     report = Fake(str(tmp_path), "tiny", 60.0, "test").run(echo=lambda _: None)
     assert [r["ms_per_update"] for r in report["sections"]["update"]] == [2.0, 2.0]
@@ -143,8 +193,11 @@ def test_device_suite_keeps_partial_results_and_respects_the_budget(tmp_path) ->
 
 
 def test_device_suite_rejects_bad_arguments(tmp_path, capsys) -> None:
-    for argv in (["--suite", "device"], ["--suite", "device", "--out", str(tmp_path), "--budget", "0"],
-                 ["--suite", "device", "--out", str(tmp_path), "train.num_envs=4"]):
+    for argv in (
+        ["--suite", "device"],
+        ["--suite", "device", "--out", str(tmp_path), "--budget", "0"],
+        ["--suite", "device", "--out", str(tmp_path), "train.num_envs=4"],
+    ):
         with pytest.raises(SystemExit) as exc:
             bench.main(argv)
         assert exc.value.code == 2

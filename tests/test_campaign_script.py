@@ -31,8 +31,9 @@ def campaign(tmp_path, *names: str, train_rc: int = 0) -> tuple[int, list[str], 
     fake.chmod(0o755)
     (tmp_path / "calls.txt").write_text("")
     env = {**os.environ, "PYTHON": str(fake), "TRAIN_RC": str(train_rc)}
-    proc = subprocess.run(["bash", SCRIPT, *names], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        ["bash", SCRIPT, *names], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     return proc.returncode, (tmp_path / "calls.txt").read_text().splitlines(), proc.stderr
 
 
@@ -54,7 +55,8 @@ def test_campaign_script_starts_resumes_skips_and_stops(tmp_path) -> None:
     assert rc == 0 and calls[0] == "-m mjx_nclql.train resume=runs/hopper-lql-3seeds"
     # Its metrics reach the last chunk: no training, only what evaluation is missing.
     (tmp_path / "runs/hopper-lql-3seeds/metrics.jsonl").write_text(
-        '{"kind": "train", "chunk": 32, "post_warmup_steps": 50000, "updates": 10000}\n')
+        '{"kind": "train", "chunk": 32, "post_warmup_steps": 50000, "updates": 10000}\n'
+    )
     rc, calls, _ = campaign(tmp_path, "hopper-lql")
     assert rc == 0 and calls[0].startswith("-m mjx_nclql.evaluate") and len(calls) == 2
     # A stopped training (Ctrl-C: the trainer checkpoints and exits 130) stops the script.

@@ -87,11 +87,15 @@ def test_a_full_chain_and_an_update_match_the_plain_critic(variant: str) -> None
     actions_plain = jax.jit(plain.act)(state.params, obs, key)
     np.testing.assert_allclose(actions, actions_plain, rtol=0, atol=2e-4)
     assert float(jnp.mean(jnp.abs(actions - actions_plain))) < 2e-6
-    batch = Batch(obs=obs, action=action, reward=jnp.linspace(-1, 1, ROWS),
-                  next_obs=obs[::-1], terminated=jnp.zeros((ROWS,)))
+    batch = Batch(
+        obs=obs,
+        action=action,
+        reward=jnp.linspace(-1, 1, ROWS),
+        next_obs=obs[::-1],
+        terminated=jnp.zeros((ROWS,)),
+    )
     new, metrics = jax.jit(agent.update)(state, batch, key)
     new_plain, metrics_plain = jax.jit(plain.update)(state, batch, key)
-    for leaf, leaf_plain in zip(jax.tree.leaves(new.params), jax.tree.leaves(new_plain.params),
-                                strict=True):
+    for leaf, leaf_plain in zip(jax.tree.leaves(new.params), jax.tree.leaves(new_plain.params), strict=True):
         np.testing.assert_allclose(leaf, leaf_plain, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(metrics["td_loss"], metrics_plain["td_loss"], rtol=1e-5)

@@ -53,8 +53,11 @@ def test_renamed_field_is_a_loud_error_not_a_fallback(tmp_path) -> None:
     ckpt.save(1, _state(), {"w": np.ones(2)})
     ckpt.save(2, _state(), {"w": np.ones(2)})
     like = Renamed(params=np.zeros(3), target=np.zeros(3), updates=np.array(0))
-    with pytest.raises(CheckpointError, match=r"checkpoint 2 .*missing \['target'\].*"
-                                              r"unexpected \['target_params'\]"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"checkpoint 2 .*missing \['target'\].*"
+        r"unexpected \['target_params'\]",
+    ):
         ckpt.restore_latest(like)
     assert ckpt.steps() == [1, 2]  # nothing was set aside as damaged
     ckpt.close()
@@ -62,11 +65,17 @@ def test_renamed_field_is_a_loud_error_not_a_fallback(tmp_path) -> None:
 
 def test_flat_index_checkpoints_of_older_runs_still_restore(tmp_path) -> None:
     directory = str(tmp_path / "c")
-    manager = ocp.CheckpointManager(directory, options=ocp.CheckpointManagerOptions(
-        enable_async_checkpointing=False, create=True))
+    manager = ocp.CheckpointManager(
+        directory, options=ocp.CheckpointManagerOptions(enable_async_checkpointing=False, create=True)
+    )
     state = _state()
-    manager.save(3, args=ocp.args.Composite(state=ocp.args.StandardSave(_pack_legacy(state)),
-                                            policy=ocp.args.StandardSave(_pack_legacy(state))))
+    manager.save(
+        3,
+        args=ocp.args.Composite(
+            state=ocp.args.StandardSave(_pack_legacy(state)),
+            policy=ocp.args.StandardSave(_pack_legacy(state)),
+        ),
+    )
     manager.wait_until_finished()
     manager.close()
     ckpt = Checkpointer(directory)

@@ -38,8 +38,12 @@ def test_paper_protocol_counts_warmup_outside_the_budget() -> None:
 def test_task_options_override_and_reach_the_env() -> None:
     from mjx_nclql.runtime.build import make_env
 
-    overrides = ["env=hopper", "env.options.episode_length=50",
-                 "+env.options.ctrl_cost_weight=0.05", "+env.options.solver_iterations=4"]
+    overrides = [
+        "env=hopper",
+        "env.options.episode_length=50",
+        "+env.options.ctrl_cost_weight=0.05",
+        "+env.options.solver_iterations=4",
+    ]
     default = compose(["env=hopper"])
     cfg = compose(overrides)
     assert default.env.options == {"episode_length": 1000}
@@ -62,19 +66,22 @@ def _train_cli(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
     return stop.value.code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("overrides", "needle"), [
-    (["algo.sampler.sigma_min=0.5"], "sampler.sigma_min"),
-    (["+algo.sampler.temperature=1"], "temperature"),
-    (["train.num_envs=0"], "train.num_envs"),
-    (["algo.sampler.w=nan"], "sampler.w"),
-    (["resume={tmp}/missing"], "not found"),
-])
-def test_cli_rejects_bad_input_before_compiling(overrides, needle, tmp_path, monkeypatch,
-                                                capsys) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        (["algo.sampler.sigma_min=0.5"], "sampler.sigma_min"),
+        (["+algo.sampler.temperature=1"], "temperature"),
+        (["train.num_envs=0"], "train.num_envs"),
+        (["algo.sampler.w=nan"], "sampler.w"),
+        (["resume={tmp}/missing"], "not found"),
+    ],
+)
+def test_cli_rejects_bad_input_before_compiling(overrides, needle, tmp_path, monkeypatch, capsys) -> None:
     """Each bad command exits 2 with a message naming the problem, and writes nothing."""
     overrides = [o.format(tmp=tmp_path) for o in overrides]
-    code, err = _train_cli([*overrides, "log.wandb_mode=disabled", f"run_dir={tmp_path}/r"],
-                           monkeypatch, capsys)
+    code, err = _train_cli(
+        [*overrides, "log.wandb_mode=disabled", f"run_dir={tmp_path}/r"], monkeypatch, capsys
+    )
     assert code == 2 and needle in err, (overrides, err[-2000:])
     assert not os.path.exists(tmp_path / "r" / "checkpoints")
 
@@ -83,11 +90,27 @@ def test_cli_bad_input_in_a_real_process(tmp_path) -> None:
     """The same through a real `python -m` process (exit code and message on stderr), and an
     unknown task: a missing config-group option, for which Hydra lists the valid ones."""
     proc = subprocess.run(
-        [sys.executable, "-m", "mjx_nclql.train", "train.num_envs=0", "log.wandb_mode=disabled",
-         f"run_dir={tmp_path}/r"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "mjx_nclql.train",
+            "train.num_envs=0",
+            "log.wandb_mode=disabled",
+            f"run_dir={tmp_path}/r",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2 and "train.num_envs" in proc.stderr, proc.stderr[-2000:]
-    proc = subprocess.run([sys.executable, "-m", "mjx_nclql.train", "env=cartpole"],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mjx_nclql.train", "env=cartpole"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode != 0 and "halfcheetah" in proc.stderr
 
 
@@ -97,15 +120,31 @@ def test_cli_run_writes_every_output(tmp_path) -> None:
     bar, the resolved config, metrics, the learning-curve PNG, checkpoints, offline wandb."""
     run_dir = tmp_path / "cli"
     overrides = [
-        "preset=smoke", "env.name=probe_two_step", "train.num_envs=4", "train.total_steps=160",
-        "train.warmup_steps=80", "train.chunk_iters=10", "train.eval_every=80",
-        "train.eval_episodes=2", "train.checkpoint_every=80", "train.batch_size=32",
-        "algo.critic.hidden_sizes=[16,16]", "algo.sampler.num_levels=3",
-        "algo.sampler.steps_per_level=1", "log.wandb_mode=offline", f"run_dir={run_dir}",
+        "preset=smoke",
+        "env.name=probe_two_step",
+        "train.num_envs=4",
+        "train.total_steps=160",
+        "train.warmup_steps=80",
+        "train.chunk_iters=10",
+        "train.eval_every=80",
+        "train.eval_episodes=2",
+        "train.checkpoint_every=80",
+        "train.batch_size=32",
+        "algo.critic.hidden_sizes=[16,16]",
+        "algo.sampler.num_levels=3",
+        "algo.sampler.steps_per_level=1",
+        "log.wandb_mode=offline",
+        f"run_dir={run_dir}",
     ]
     env = dict(os.environ, WANDB_SILENT="true", WANDB_DISABLE_GIT="true")
-    proc = subprocess.run([sys.executable, "-m", "mjx_nclql.train", *overrides], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mjx_nclql.train", *overrides],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-3000:])
     first = proc.stdout.splitlines()[0]
     for needle in ("nclql on probe_two_step", "device", "num_envs 4", "seeds 1", "replay"):
@@ -121,8 +160,19 @@ def test_cli_run_writes_every_output(tmp_path) -> None:
     evals = [r for r in records if r["kind"] == "eval"]
     assert len(train) == 6 and [r["env_steps"] for r in evals] == [160, 240]
     assert [r["post_warmup_steps"] for r in evals] == [80, 160]
-    for key in ("env_steps", "updates", "wall_time", "steps_per_s", "train_return", "td_loss",
-                "nc_loss", "q_mean", "grad_a_norm", "next_action_std", "nan_resets"):
+    for key in (
+        "env_steps",
+        "updates",
+        "wall_time",
+        "steps_per_s",
+        "train_return",
+        "td_loss",
+        "nc_loss",
+        "q_mean",
+        "grad_a_norm",
+        "next_action_std",
+        "nan_resets",
+    ):
         assert key in train[-1], key
     assert np.isfinite(train[-1]["td_loss"]) and len(evals[-1]["eval_return_mean"]) == 1
     with open(run_dir / "learning_curve.png", "rb") as f:

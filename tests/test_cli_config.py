@@ -61,9 +61,12 @@ def _leaves(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _group_files() -> list[tuple[str, str]]:
-    return [(group, name[:-5]) for group in ("env", "algo", "preset")
-            for name in sorted(os.listdir(os.path.join(CONFIG_DIR, group)))
-            if name.endswith(".yaml")]
+    return [
+        (group, name[:-5])
+        for group in ("env", "algo", "preset")
+        for name in sorted(os.listdir(os.path.join(CONFIG_DIR, group)))
+        if name.endswith(".yaml")
+    ]
 
 
 def _file_leaves(group: str, option: str) -> dict[str, Any]:
@@ -96,8 +99,7 @@ def test_every_combination_composes_and_validates(env: str, algo: str, preset: s
     assert cfg.train.num_envs == {"paper": 5, "fast": 1024, "smoke": 8}[preset]
     if preset == "paper":
         t = cfg.train
-        assert (t.num_envs, t.updates_per_step, t.warmup_steps, t.total_steps) == (
-            5, 1, 30_000, 5_000_000)
+        assert (t.num_envs, t.updates_per_step, t.warmup_steps, t.total_steps) == (5, 1, 30_000, 5_000_000)
         assert (t.eval_every, t.eval_episodes, t.batch_size) == (125_000, 20, 256)
 
 
@@ -125,8 +127,12 @@ def test_lql_differs_only_in_variant_and_sampler_levels_and_step() -> None:
     assert cfg.algo == dataclasses.replace(AlgoConfig(), variant="lql", sampler=sampler)
     assert dataclasses.replace(cfg, algo=AlgoConfig()) == DEFAULT
     diff = {k for k, v in _leaves(to_dict(cfg)).items() if _leaves(to_dict(DEFAULT))[k] != v}
-    assert diff == {"algo.variant", "algo.sampler.num_levels", "algo.sampler.steps_per_level",
-                    "algo.sampler.eps"}
+    assert diff == {
+        "algo.variant",
+        "algo.sampler.num_levels",
+        "algo.sampler.steps_per_level",
+        "algo.sampler.eps",
+    }
     # The earlier LQL step size stays one override away.
     assert compose(["algo=lql", "algo.sampler.eps=1e-4"]).algo.sampler.eps == 1e-4
 
@@ -134,16 +140,32 @@ def test_lql_differs_only_in_variant_and_sampler_levels_and_step() -> None:
 def test_presets_hold_their_protocols() -> None:
     fast = compose(["preset=fast"])
     assert fast.train == dataclasses.replace(
-        TrainConfig(), num_envs=1024, updates_per_step=128, warmup_steps=30_720,
-        eval_every=262_144, chunk_iters=16, checkpoint_every=1_048_576, batch_size=1024)
+        TrainConfig(),
+        num_envs=1024,
+        updates_per_step=128,
+        warmup_steps=30_720,
+        eval_every=262_144,
+        chunk_iters=16,
+        checkpoint_every=1_048_576,
+        batch_size=1024,
+    )
     assert fast.algo == AlgoConfig()
     assert fast.env == DEFAULT.env and fast.train.total_steps == 5_000_000
 
     smoke = compose(["preset=smoke"])
     assert smoke.train == dataclasses.replace(
-        TrainConfig(), num_envs=8, total_steps=4000, warmup_steps=800, buffer_size=20_000,
-        eval_every=1600, eval_episodes=4, chunk_iters=50, checkpoint_every=1600,
-        keep_checkpoints=2, batch_size=128)
+        TrainConfig(),
+        num_envs=8,
+        total_steps=4000,
+        warmup_steps=800,
+        buffer_size=20_000,
+        eval_every=1600,
+        eval_episodes=4,
+        chunk_iters=50,
+        checkpoint_every=1600,
+        keep_checkpoints=2,
+        batch_size=128,
+    )
     assert smoke.algo == dataclasses.replace(AlgoConfig(), critic=CriticConfig(hidden_sizes=(128, 128)))
     assert smoke.env.options == {"episode_length": 100}
 
@@ -172,8 +194,15 @@ def test_primary_config_states_no_field_values() -> None:
 
 
 # Fields that no YAML file names: they exist only through the dataclass defaults.
-NOT_IN_YAML = ("algo.sampler.unroll", "algo.critic.level_hidden_dim", "algo.step_mode",
-               "log.plot", "distributed.coordinator_address", "compile_cache", "num_seeds")
+NOT_IN_YAML = (
+    "algo.sampler.unroll",
+    "algo.critic.level_hidden_dim",
+    "algo.step_mode",
+    "log.plot",
+    "distributed.coordinator_address",
+    "compile_cache",
+    "num_seeds",
+)
 
 
 @pytest.mark.parametrize(

@@ -22,13 +22,15 @@ def test_defaults_are_the_reference_program() -> None:
     cfg = AlgoConfig()
     s = cfg.sampler
     assert (s.w, s.num_levels, s.steps_per_level) == (500.0, 10, 2)
-    assert (s.sigma_max, s.sigma_min, s.eps, s.grad_norm, s.num_particles) == (
-        0.1, 0.001, 1e-4, True, 1
-    )
+    assert (s.sigma_max, s.sigma_min, s.eps, s.grad_norm, s.num_particles) == (0.1, 0.001, 1e-4, True, 1)
     assert cfg.critic.hidden_sizes == (256, 256, 256) and cfg.critic.activation == "mish"
     assert cfg.critic.level_embed_dim == 16 and cfg.critic.num_critics == 2
     assert (cfg.lr, cfg.gamma, cfg.tau, cfg.reward_scale, TrainConfig().batch_size) == (
-        1e-4, 0.99, 0.005, 0.2, 256
+        1e-4,
+        0.99,
+        0.005,
+        0.2,
+        256,
     )
     assert cfg.step_mode == "sequential"
 
@@ -81,17 +83,22 @@ def test_invalid_train_settings_name_the_field(values: dict, field: str) -> None
         from_dict(TrainConfig, values)
 
 
-@pytest.mark.parametrize(("train_particles", "eval_particles", "expected"),
-                         [(1, None, 1), (4, None, 4), (4, 1, 1), (1, 8, 8)])
+@pytest.mark.parametrize(
+    ("train_particles", "eval_particles", "expected"), [(1, None, 1), (4, None, 4), (4, 1, 1), (1, 8, 8)]
+)
 def test_evaluation_follows_the_training_sampler_unless_set(
-        train_particles: int, eval_particles: int | None, expected: int) -> None:
+    train_particles: int, eval_particles: int | None, expected: int
+) -> None:
     """The reference evaluates with the sampler it trains with; `eval_particles` overrides."""
     from mjx_nclql.runtime.build import build
 
-    cfg = RunConfig(env=EnvConfig(name="probe_bandit"),
-                    algo=AlgoConfig(sampler=SamplerConfig(num_particles=train_particles)),
-                    train=TrainConfig(eval_particles=eval_particles, buffer_size=1000,
-                                      total_steps=100, warmup_steps=0, batch_size=8))
+    cfg = RunConfig(
+        env=EnvConfig(name="probe_bandit"),
+        algo=AlgoConfig(sampler=SamplerConfig(num_particles=train_particles)),
+        train=TrainConfig(
+            eval_particles=eval_particles, buffer_size=1000, total_steps=100, warmup_steps=0, batch_size=8
+        ),
+    )
     trainer = build(cfg).trainer
     assert trainer.agent.cfg.sampler.num_particles == train_particles
     assert trainer.eval_agent.cfg.sampler.num_particles == expected
@@ -100,8 +107,11 @@ def test_evaluation_follows_the_training_sampler_unless_set(
 def test_from_dict_builds_nested_and_converts_ints() -> None:
     cfg = from_dict(
         AlgoConfig,
-        {"variant": "lql", "sampler": {"num_levels": 1, "steps_per_level": 20, "w": 100},
-         "critic": {"hidden_sizes": [64, 64]}},
+        {
+            "variant": "lql",
+            "sampler": {"num_levels": 1, "steps_per_level": 20, "w": 100},
+            "critic": {"hidden_sizes": [64, 64]},
+        },
     )
     assert cfg.sampler == SamplerConfig(num_levels=1, steps_per_level=20, w=100.0)
     assert cfg.critic.hidden_sizes == (64, 64)
@@ -122,7 +132,15 @@ def test_from_dict_builds_nested_and_converts_ints() -> None:
 def test_invalid_distributed_settings_name_the_field(values: dict, field: str) -> None:
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         from_dict(RunConfig, {"distributed": values})
-    ok = from_dict(RunConfig, {"distributed": {"enabled": True, "num_processes": 2,
-                                               "process_id": 1,
-                                               "coordinator_address": "host0:1234"}})
+    ok = from_dict(
+        RunConfig,
+        {
+            "distributed": {
+                "enabled": True,
+                "num_processes": 2,
+                "process_id": 1,
+                "coordinator_address": "host0:1234",
+            }
+        },
+    )
     assert ok.distributed == DistConfig(True, "host0:1234", 2, 1)

@@ -65,8 +65,14 @@ def test_init_is_truncated_normal_not_rescaled_with_zero_biases() -> None:
     net = make_critic(CriticConfig(), conditioned=True)
     obs, act = jnp.zeros((1, 17)), jnp.zeros((1, 6))
     params = net.init(jax.random.key(0), obs, act, jnp.zeros((), jnp.int32))["params"]["critics"]
-    fan_in = {"hidden_0": 17 + 6 + 16, "hidden_1": 256, "hidden_2": 256, "level_in": 16,
-              "level_out": 32, "out": 256}
+    fan_in = {
+        "hidden_0": 17 + 6 + 16,
+        "hidden_1": 256,
+        "hidden_2": 256,
+        "level_in": 16,
+        "level_out": 32,
+        "out": 256,
+    }
     for name, n in fan_in.items():
         w = np.asarray(params[name]["kernel"], np.float64)
         assert w.shape[1] == n, name

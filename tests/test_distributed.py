@@ -20,20 +20,20 @@ from mjx_nclql.runtime.checkpoint import Checkpointer
 def test_sharding_over_two_cpu_devices_matches_one_device(reference, tmp_path) -> None:
     script = textwrap.dedent(f"""
         import dataclasses, jax, numpy as np, sys
-        sys.path.insert(0, {os.path.join(ROOT, 'tests')!r})
+        sys.path.insert(0, {os.path.join(ROOT, "tests")!r})
         from train_fixtures import probe_config
         from mjx_nclql.runtime.loop import run
         assert len(jax.devices()) == 2
-        res = run(probe_config({str(tmp_path / 'sharded')!r}, devices=2))
+        res = run(probe_config({str(tmp_path / "sharded")!r}, devices=2))
         leaf = res.state.agent.params["critics"]["out"]["kernel"]
         assert len(leaf.sharding.device_set) == 2, leaf.sharding
         leaves = [np.asarray(x) for x in jax.tree.leaves(res.state.agent.params)]
-        np.savez({str(tmp_path / 'p.npz')!r}, *leaves)
+        np.savez({str(tmp_path / "p.npz")!r}, *leaves)
     """)
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
-               JAX_PLATFORMS="cpu")
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=600)
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert_saved_params_match(tmp_path / "p.npz", reference.state.agent.params)
 
@@ -53,7 +53,7 @@ def test_two_host_run_matches_one_process(reference, tmp_path) -> None:
     run_dir = str(tmp_path / "multihost")
     script = textwrap.dedent(f"""
         import dataclasses, os, signal, sys, jax, numpy as np
-        sys.path.insert(0, {os.path.join(ROOT, 'tests')!r})
+        sys.path.insert(0, {os.path.join(ROOT, "tests")!r})
         from train_fixtures import probe_config
         from mjx_nclql.core.config import DistConfig
         from mjx_nclql.runtime.distributed import to_host
@@ -79,7 +79,7 @@ def test_two_host_run_matches_one_process(reference, tmp_path) -> None:
         assert not leaf.is_fully_addressable  # each process holds one seed
         leaves = to_host(jax.tree.leaves(res.state.agent.params))
         if pid == 0:
-            np.savez({str(tmp_path / 'p.npz')!r}, *leaves)
+            np.savez({str(tmp_path / "p.npz")!r}, *leaves)
         print("records", len(res.records))
     """)
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
@@ -87,8 +87,12 @@ def test_two_host_run_matches_one_process(reference, tmp_path) -> None:
     logs = [tmp_path / f"p{i}.log" for i in range(2)]
     with contextlib.ExitStack() as stack:
         files = [stack.enter_context(open(path, "w")) for path in logs]
-        procs = [subprocess.Popen([sys.executable, "-c", script, str(i)], env=env,
-                                  stdout=files[i], stderr=subprocess.STDOUT) for i in range(2)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(i)], env=env, stdout=files[i], stderr=subprocess.STDOUT
+            )
+            for i in range(2)
+        ]
         try:
             codes = [p.wait(timeout=600) for p in procs]
         finally:

@@ -120,8 +120,7 @@ def _alive(r: Run) -> np.ndarray:
 # One task (Hopper: contacts and terminations) in the quick tier; the other five, with the
 # rollouts and the random-policy returns, in the heavy tier (`-m slow`).
 QUICK_TASK = "hopper"
-TASK_TIERS = [name if name == QUICK_TASK else pytest.param(name, marks=pytest.mark.slow)
-              for name in TASKS]
+TASK_TIERS = [name if name == QUICK_TASK else pytest.param(name, marks=pytest.mark.slow) for name in TASKS]
 
 
 @pytest.mark.parametrize("name", TASK_TIERS)

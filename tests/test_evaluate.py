@@ -34,9 +34,11 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(reference, tmp_path, cap
     cases = [
         ([str(tmp_path / "nope")], "no such run directory"),
         ([str(tmp_path)], "not a readable run"),
-        ([run_dir, "--step", "5"],  # a chunk index is not a step: the valid values are listed
-         "no checkpoint at --step 5 in " + run_dir + "; valid --step values (post-warm-up "
-         "transitions): 80, 160, 240\n"),
+        (
+            [run_dir, "--step", "5"],  # a chunk index is not a step: the valid values are listed
+            "no checkpoint at --step 5 in " + run_dir + "; valid --step values (post-warm-up "
+            "transitions): 80, 160, 240\n",
+        ),
         ([run_dir, "--seeds", "2"], "out of range: the run has 2 seed(s)"),
         ([run_dir, "--seeds", "a"], "comma-separated integers"),
         ([run_dir, "--episodes", "0"], "--episodes must be >= 1"),
@@ -53,8 +55,12 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(reference, tmp_path, cap
     assert main([str(bare), "--simulator", "mjx"]) == 2
     assert "no checkpoints/ directory" in capsys.readouterr().err
     # The module's own entry point: message and exit code.
-    proc = subprocess.run([sys.executable, "-m", "mjx_nclql.evaluate", str(tmp_path / "nope")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mjx_nclql.evaluate", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "no such run directory" in proc.stderr
 
 
@@ -99,8 +105,7 @@ def test_all_checkpoints_on_mjx_are_written_to_eval_json(reference, tmp_path, ca
     assert again[1]["seeds"] == evals[1]["seeds"]
 
 
-def test_an_interrupted_curve_keeps_its_finished_checkpoints_and_resumes(reference, tmp_path,
-                                                                          capsys) -> None:
+def test_an_interrupted_curve_keeps_its_finished_checkpoints_and_resumes(reference, tmp_path, capsys) -> None:
     """eval.json is written after each checkpoint: a failure at the second keeps the first,
     and `--all --skip-evaluated` then evaluates only what is missing, with the same numbers a
     full evaluation gives; `--step` takes several values."""
@@ -135,14 +140,14 @@ def test_an_interrupted_curve_keeps_its_finished_checkpoints_and_resumes(referen
     assert os.stat(path).st_mtime_ns == mtime
     # Another setting is not the same evaluation: 2 episodes are evaluated, not skipped, and
     # kept beside the 4-episode entries; two --step values evaluate exactly those two.
-    assert main([run_dir, "--step", "80,240", "--skip-evaluated", "--simulator", "mjx",
-                 "--episodes", "2"]) == 0
+    assert (
+        main([run_dir, "--step", "80,240", "--skip-evaluated", "--simulator", "mjx", "--episodes", "2"]) == 0
+    )
     out = capsys.readouterr().out
     assert "skipping" not in out and out.count("step 80 ") == 2 and out.count("step 240 ") == 2
     with open(path) as f:
         evals = json.load(f)["evaluations"]
-    assert [(e["step"], e["episodes"]) for e in evals] == [(80, 2), (80, 4), (160, 4), (240, 2),
-                                                           (240, 4)]
+    assert [(e["step"], e["episodes"]) for e in evals] == [(80, 2), (80, 4), (160, 4), (240, 2), (240, 4)]
     # The resumed entries are what one uninterrupted --all gives (same key, same episodes).
     fresh = str(tmp_path / "fresh")
     shutil.copytree(reference.run_dir, fresh)
@@ -167,8 +172,9 @@ def test_step_is_post_warmup_transitions_of_a_checkpoint() -> None:
     assert checkpoint_at(cfg, [4, 6, 8], None, "RUN") == (240, 8)  # default: the newest
     with pytest.raises(RunDirError) as err:
         checkpoint_at(cfg, [4, 6, 8], 6, "RUN")
-    assert str(err.value) == ("no checkpoint at --step 6 in RUN; valid --step values "
-                              "(post-warm-up transitions): 80, 160, 240")
+    assert str(err.value) == (
+        "no checkpoint at --step 6 in RUN; valid --step values (post-warm-up transitions): 80, 160, 240"
+    )
 
 
 def test_eval_json_from_before_steps_were_transitions_is_converted_on_merge(tmp_path) -> None:
@@ -176,21 +182,44 @@ def test_eval_json_from_before_steps_were_transitions_is_converted_on_merge(tmp_
     of the same checkpoint replaces them."""
     seeds = [{"seed_index": 0, "seed": 0, "mjx": {"return_mean": 1.0}}]
     setting = {"episodes": 4, "key": 0, "num_particles": 1, "evaluated_at": "then"}
-    old = {"run_dir": str(tmp_path), "env": "hopper", "variant": "nclql", "gym_id": None,
-           "evaluations": [{**setting, "step": 4, "env_steps": 160, "post_warmup_steps": 80,
-                            "updates": 20, "seeds": seeds},
-                           {**setting, "step": 6, "env_steps": 240, "post_warmup_steps": 160,
-                            "updates": 40, "seeds": seeds}]}
+    old = {
+        "run_dir": str(tmp_path),
+        "env": "hopper",
+        "variant": "nclql",
+        "gym_id": None,
+        "evaluations": [
+            {**setting, "step": 4, "env_steps": 160, "post_warmup_steps": 80, "updates": 20, "seeds": seeds},
+            {**setting, "step": 6, "env_steps": 240, "post_warmup_steps": 160, "updates": 40, "seeds": seeds},
+        ],
+    }
     (tmp_path / EVAL_FILE).write_text(json.dumps(old))
-    record = {"run_dir": str(tmp_path), "env": "hopper", "variant": "nclql", "gym_id": None,
-              "episodes": 4, "key": 0, "num_particles": 1, "evaluated_at": "now",
-              "checkpoints": [{"step": 160, "chunk": 6, "env_steps": 240, "post_warmup_steps": 160,
-                               "updates": 40, "seeds": seeds}]}
+    record = {
+        "run_dir": str(tmp_path),
+        "env": "hopper",
+        "variant": "nclql",
+        "gym_id": None,
+        "episodes": 4,
+        "key": 0,
+        "num_particles": 1,
+        "evaluated_at": "now",
+        "checkpoints": [
+            {
+                "step": 160,
+                "chunk": 6,
+                "env_steps": 240,
+                "post_warmup_steps": 160,
+                "updates": 40,
+                "seeds": seeds,
+            }
+        ],
+    }
     write_eval_file(str(tmp_path), record)
     merged = json.loads((tmp_path / EVAL_FILE).read_text())
     assert merged["units"] == UNITS
     assert [(e["step"], e["chunk"], e["evaluated_at"]) for e in merged["evaluations"]] == [
-        (80, 4, "then"), (160, 6, "now")]
+        (80, 4, "then"),
+        (160, 6, "now"),
+    ]
 
 
 @pytest.mark.slow
@@ -207,8 +236,10 @@ def test_hopper_policy_has_the_same_return_in_mjx_and_gymnasium(hopper_run_dir, 
     (entry,) = record["evaluations"]
     (row,) = entry["seeds"]
     mjx, gym, diff = row["mjx"], row["gymnasium"], row["difference"]
-    print(f"hopper mjx {mjx['return_mean']:.2f} +- {mjx['return_stderr']:.2f}, gymnasium "
-          f"{gym['return_mean']:.2f} +- {gym['return_stderr']:.2f}, z {diff['z']:+.2f}")
+    print(
+        f"hopper mjx {mjx['return_mean']:.2f} +- {mjx['return_stderr']:.2f}, gymnasium "
+        f"{gym['return_mean']:.2f} +- {gym['return_stderr']:.2f}, z {diff['z']:+.2f}"
+    )
     assert mjx["n"] == gym["n"] == 24
     assert 1 <= mjx["length_mean"] <= 100 and 1 <= gym["length_mean"] <= 100
     assert mjx["nonfinite"] == gym["nonfinite"] == 0

@@ -15,8 +15,9 @@ from mjx_nclql.runtime.loop import NonFiniteError, run
 
 
 def test_buffer_larger_than_memory_is_refused() -> None:
-    cfg = from_dict(RunConfig, {"env": {"name": "humanoid"}, "num_seeds": 1000,
-                                "train": {"buffer_size": 10_000_000}})
+    cfg = from_dict(
+        RunConfig, {"env": {"name": "humanoid"}, "num_seeds": 1000, "train": {"buffer_size": 10_000_000}}
+    )
     with pytest.raises(ConfigError, match="buffer_size"):
         run(cfg)
 

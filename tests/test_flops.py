@@ -46,8 +46,7 @@ def test_scans_multiply_vmaps_batch_and_cond_takes_the_dearest_branch() -> None:
     outer = lambda c, _: (chain(c) @ jnp.ones((N_OUT, N_IN)), None)  # noqa: E731
     nested = lambda x: jax.lax.scan(outer, x, None, length=3)[0]  # noqa: E731
     assert matmul_flops(nested, X).flops == 3 * (FORWARD + 7 * per_step + 2 * B * N_OUT * N_IN)
-    assert matmul_flops(jax.vmap(mlp, in_axes=(None, 0)), PARAMS,
-                        jnp.ones((4, B, N_IN))).flops == 4 * FORWARD
+    assert matmul_flops(jax.vmap(mlp, in_axes=(None, 0)), PARAMS, jnp.ones((4, B, N_IN))).flops == 4 * FORWARD
     pick = lambda p, x: jax.lax.cond(x.sum() > 0, lambda: mlp(p, x), lambda: x[:, :N_OUT])  # noqa: E731
     assert matmul_flops(pick, PARAMS, X).flops == FORWARD
 

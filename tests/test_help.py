@@ -30,8 +30,9 @@ sys.exit(code)
 
 def help_of(module: str) -> tuple[str, bool]:
     """(--help output with whitespace collapsed, whether jax was imported), in a fresh process."""
-    proc = subprocess.run([sys.executable, "-c", PROBE.format(module=module)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "jax imported:" in proc.stderr, proc.stderr[-2000:]
     return " ".join(proc.stdout.split()), "jax imported: True" in proc.stderr
@@ -69,8 +70,18 @@ def test_train_help_lists_groups_and_config_without_loading_jax() -> None:
     """Hydra's --help: the config groups and the composed config (every key overrides)."""
     text, jax_imported = help_of("mjx_nclql.train")
     assert not jax_imported, "`train --help` imported jax"
-    for needle in ("algo: lql, nclql", "env: ant, halfcheetah", "preset: fast, paper, smoke",
-                   "train:", "num_envs:", "sampler:", "log:", "num_seeds:", "run_dir:", "resume:"):
+    for needle in (
+        "algo: lql, nclql",
+        "env: ant, halfcheetah",
+        "preset: fast, paper, smoke",
+        "train:",
+        "num_envs:",
+        "sampler:",
+        "log:",
+        "num_seeds:",
+        "run_dir:",
+        "resume:",
+    ):
         assert needle in text, needle
 
 

@@ -20,8 +20,7 @@ LAYERS = ("mjx_nclql.core", "mjx_nclql.algo", "mjx_nclql.runtime", "mjx_nclql.to
 
 
 def layer(module: str) -> int:
-    return next(i for i, prefix in enumerate(LAYERS)
-                if module == prefix or module.startswith(prefix + "."))
+    return next(i for i, prefix in enumerate(LAYERS) if module == prefix or module.startswith(prefix + "."))
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +33,7 @@ def test_no_import_cycle(graph) -> None:
 
 
 def test_no_upward_import(graph) -> None:
-    upward = sorted(f"{m} -> {d}" for m, deps in graph.items() for d in deps
-                    if layer(d) > layer(m))
+    upward = sorted(f"{m} -> {d}" for m, deps in graph.items() for d in deps if layer(d) > layer(m))
     assert upward == []
 
 
@@ -47,8 +45,7 @@ def test_import_graph_depth(graph) -> None:
 
 
 def test_every_subpackage_is_a_layer(graph) -> None:
-    packages = {m for m in graph if os.path.isfile(
-        os.path.join(ROOT, *m.split("."), "__init__.py"))}
+    packages = {m for m in graph if os.path.isfile(os.path.join(ROOT, *m.split("."), "__init__.py"))}
     assert packages == set(LAYERS)
 
 

@@ -39,18 +39,33 @@ def _algo(variant: str) -> AlgoConfig:
     else:
         # Gradient-normalised chain whose step shrinks ~4x per level down to 0.02 at the
         # sharpest: enough reach from a uniform start and a fine last refinement.
-        sampler = SamplerConfig(num_levels=8, steps_per_level=2, sigma_max=0.3, sigma_min=0.003,
-                                eps=2e-4, w=W)
-    return AlgoConfig(variant=variant, sampler=sampler, critic=CriticConfig(hidden_sizes=(64, 64)),
-                      lr=1e-3, gamma=GAMMA, tau=0.05, reward_scale=C)
+        sampler = SamplerConfig(
+            num_levels=8, steps_per_level=2, sigma_max=0.3, sigma_min=0.003, eps=2e-4, w=W
+        )
+    return AlgoConfig(
+        variant=variant,
+        sampler=sampler,
+        critic=CriticConfig(hidden_sizes=(64, 64)),
+        lr=1e-3,
+        gamma=GAMMA,
+        tau=0.05,
+        reward_scale=C,
+    )
 
 
 @functools.cache
 def _train(kind: str, variant: str, iters: int) -> tuple[Agent, Trainer, object]:
     env = EnvConfig(name=f"probe_{kind}", options={"action_size": 1, "episode_length": 5})
     # `iters` vector steps in all: one warm-up chunk of 100, the rest training.
-    train = TrainConfig(num_envs=16, total_steps=16 * (iters - 100), warmup_steps=512,
-                        buffer_size=32_000, batch_size=128, chunk_iters=100, eval_episodes=16)
+    train = TrainConfig(
+        num_envs=16,
+        total_steps=16 * (iters - 100),
+        warmup_steps=512,
+        buffer_size=32_000,
+        batch_size=128,
+        chunk_iters=100,
+        eval_episodes=16,
+    )
     setup = build(RunConfig(env=env, algo=_algo(variant), train=train))
     agent, trainer = setup.agent, setup.trainer
     ts = trainer.init(seed_keys(0, 2))
@@ -85,8 +100,10 @@ def test_bandit_q_and_policy(variant: str) -> None:
     truth = C * (1 - (np.asarray(GRID[:, 0]) - 0.5) ** 2)
     err = np.abs(_q(agent, ts, [1.0]) - truth).max()
     a = _sampled(agent, ts, [1.0])
-    print(f"{variant} bandit: max |Q - Q*| = {err:.4f}; actions {a.mean():.3f} +- {a.std():.3f} "
-          f"(Boltzmann 0.5 +- {BOLTZMANN_STD:.3f})")
+    print(
+        f"{variant} bandit: max |Q - Q*| = {err:.4f}; actions {a.mean():.3f} +- {a.std():.3f} "
+        f"(Boltzmann 0.5 +- {BOLTZMANN_STD:.3f})"
+    )
     assert err < 0.02
     np.testing.assert_allclose(a.mean(axis=1), 0.5, atol=0.05)
     assert np.all(a.std(axis=1) < 2 * BOLTZMANN_STD)
@@ -135,8 +152,14 @@ def test_short_training_on_hopper_beats_a_random_policy() -> None:
     differences, so the bar is on the pair, with a floor for each."""
     env = EnvConfig(name="hopper", options={"episode_length": 200})
     algo = AlgoConfig(critic=CriticConfig(hidden_sizes=(64, 64)), lr=1e-3)
-    train = TrainConfig(num_envs=16, total_steps=16 * 1800, warmup_steps=2048,
-                        buffer_size=50_000, batch_size=128, chunk_iters=100)
+    train = TrainConfig(
+        num_envs=16,
+        total_steps=16 * 1800,
+        warmup_steps=2048,
+        buffer_size=50_000,
+        batch_size=128,
+        chunk_iters=100,
+    )
     trainer = build(RunConfig(env=env, algo=algo, train=train)).trainer
     ts = trainer.init(seed_keys(0, 2))
 
@@ -155,8 +178,10 @@ def test_short_training_on_hopper_beats_a_random_policy() -> None:
         if i >= n_train - 3:
             late.append(jax.device_get(summary))
     random_return, learned_return = mean_return(warm), mean_return(late)
-    print(f"hopper: random-policy return {random_return.round(1)}, sampler's return over the "
-          f"last 3 chunks {learned_return.round(1)} (updates {int(ts.agent.updates[0])})")
+    print(
+        f"hopper: random-policy return {random_return.round(1)}, sampler's return over the "
+        f"last 3 chunks {learned_return.round(1)} (updates {int(ts.agent.updates[0])})"
+    )
     assert bool(np.all(late[-1].params_finite))
     assert np.all(random_return < 30)
     assert learned_return.mean() >= 80

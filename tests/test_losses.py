@@ -16,15 +16,21 @@ from mjx_nclql.core.config import AlgoConfig, CriticConfig, SamplerConfig
 
 
 def test_td_targets_bootstrap_unless_terminated() -> None:
-    y = td_targets(jnp.array([10.0, 10.0]), jnp.array([1.0, 1.0]), jnp.array([0.0, 1.0]),
-                   gamma=0.9, reward_scale=0.2)
+    y = td_targets(
+        jnp.array([10.0, 10.0]), jnp.array([1.0, 1.0]), jnp.array([0.0, 1.0]), gamma=0.9, reward_scale=0.2
+    )
     np.testing.assert_allclose(y, [0.2 + 9.0, 0.2])
 
 
 def _quadratic_bandit_batch(key: jax.Array, n: int = 256) -> Batch:
     a = jax.random.uniform(key, (n, 1), minval=-1.0, maxval=1.0)
-    return Batch(obs=jnp.ones((n, 1)), action=a, reward=2.0 - 4.0 * a[:, 0] ** 2,
-                 next_obs=jnp.ones((n, 1)), terminated=jnp.ones((n,)))
+    return Batch(
+        obs=jnp.ones((n, 1)),
+        action=a,
+        reward=2.0 - 4.0 * a[:, 0] ** 2,
+        next_obs=jnp.ones((n, 1)),
+        terminated=jnp.ones((n,)),
+    )
 
 
 def smoothed_truth(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -38,7 +44,9 @@ def smoothed_truth(x: np.ndarray, sigma: float) -> np.ndarray:
 def _fit(step_mode: str):
     cfg = AlgoConfig(
         sampler=SamplerConfig(num_levels=4, steps_per_level=1, sigma_max=0.3, sigma_min=0.03),
-        critic=CriticConfig(hidden_sizes=(64, 64)), lr=1e-3, reward_scale=1.0,
+        critic=CriticConfig(hidden_sizes=(64, 64)),
+        lr=1e-3,
+        reward_scale=1.0,
         step_mode=step_mode,
     )
     agent = Agent(cfg, 1, 1)
@@ -63,17 +71,18 @@ def test_noise_conditioning_learns_gaussian_smoothed_q(step_mode: str) -> None:
     x = np.linspace(-0.6, 0.6, 13)
     errs, mean_errs, clean_gap = [], [], 0.0
     for level in range(4):
-        q = agent.apply(state.params, jnp.ones((13, 1)), jnp.asarray(x[:, None]),
-                        jnp.asarray(level)).mean(0)
+        q = agent.apply(state.params, jnp.ones((13, 1)), jnp.asarray(x[:, None]), jnp.asarray(level)).mean(0)
         truth = smoothed_truth(x, sigmas[level]) if level < 3 else 2 - 4 * x**2
         err = np.abs(np.asarray(q) - truth)
         errs.append(float(err.max()))
         mean_errs.append(float(err.mean()))
         if level == 0:
             clean_gap = float(np.abs(np.asarray(q) - (2 - 4 * x**2)).mean())
-    print(f"{step_mode}: sigmas {sigmas.round(3)}; max error per level {np.round(errs, 4)}, "
-          f"mean {np.round(mean_errs, 4)}; level-0 distance to the clean Q {clean_gap:.3f}"
-          f" (exact {float(np.abs(smoothed_truth(x, sigmas[0]) - (2 - 4 * x**2)).mean()):.3f})")
+    print(
+        f"{step_mode}: sigmas {sigmas.round(3)}; max error per level {np.round(errs, 4)}, "
+        f"mean {np.round(mean_errs, 4)}; level-0 distance to the clean Q {clean_gap:.3f}"
+        f" (exact {float(np.abs(smoothed_truth(x, sigmas[0]) - (2 - 4 * x**2)).mean()):.3f})"
+    )
     # Q spans [-2, 2]; Adam at a constant lr leaves ~0.05 of regression noise.
     assert max(errs) < 0.12
     assert max(mean_errs) < 0.05

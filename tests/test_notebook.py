@@ -23,10 +23,18 @@ from train_fixtures import ROOT
 NOTEBOOK = os.path.join(ROOT, "notebooks", "colab.ipynb")
 
 TINY = [
-    "env.options.episode_length=30", "train.num_envs=4", "train.warmup_steps=64",
-    "train.batch_size=32", "train.chunk_iters=8", "train.eval_every=32", "train.eval_episodes=2",
-    "train.checkpoint_every=64", "algo.critic.hidden_sizes=[16,16]", "algo.sampler.num_levels=3",
-    "algo.sampler.steps_per_level=1", "log.progress=false",
+    "env.options.episode_length=30",
+    "train.num_envs=4",
+    "train.warmup_steps=64",
+    "train.batch_size=32",
+    "train.chunk_iters=8",
+    "train.eval_every=32",
+    "train.eval_episodes=2",
+    "train.checkpoint_every=64",
+    "algo.critic.hidden_sizes=[16,16]",
+    "algo.sampler.num_levels=3",
+    "algo.sampler.steps_per_level=1",
+    "log.progress=false",
 ]
 
 
@@ -35,8 +43,12 @@ def _colab_like_kernel(tmp: pathlib.Path) -> tuple[str, pathlib.Path]:
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     # The dependencies: links to this environment's packages, minus the project (its editable
     # finder and metadata), so pip sees jax & co. installed and mjx_nclql not.
     deps = tmp / "deps"
@@ -49,9 +61,15 @@ def _colab_like_kernel(tmp: pathlib.Path) -> tuple[str, pathlib.Path]:
     (pathlib.Path(site) / "colab_runtime.pth").write_text(f"{deps}\n")
     kernels = tmp / "jupyter" / "kernels" / "colab"
     kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "colab stand-in", "language": "python"}))
+    (kernels / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "colab stand-in",
+                "language": "python",
+            }
+        )
+    )
     return "colab", pathlib.Path(site)
 
 
@@ -65,14 +83,25 @@ def test_colab_notebook_installs_and_runs_top_to_bottom(tmp_path, monkeypatch) -
     workdir.mkdir()
     out = tmp_path / "executed.ipynb"
     papermill.execute_notebook(
-        NOTEBOOK, str(out), cwd=str(workdir), kernel_name=kernel, progress_bar=False,
-        parameters={"TASK": "hopper", "PRESET": "smoke", "TOTAL_STEPS": 64, "OVERRIDES": TINY,
-                    "INSTALL_FROM": ROOT},
+        NOTEBOOK,
+        str(out),
+        cwd=str(workdir),
+        kernel_name=kernel,
+        progress_bar=False,
+        parameters={
+            "TASK": "hopper",
+            "PRESET": "smoke",
+            "TOTAL_STEPS": 64,
+            "OVERRIDES": TINY,
+            "INSTALL_FROM": ROOT,
+        },
     )
     cells = json.loads(out.read_text())["cells"]
     text = "\n".join(
         "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
-        for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])
+        for c in cells
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
     )
     assert "hardware: cpu" in text and "pip install 'mjx_nclql @ file://" in text
     assert f"mjx_nclql from {site}" in text  # the installed copy, not the checkout
@@ -80,11 +109,21 @@ def test_colab_notebook_installs_and_runs_top_to_bottom(tmp_path, monkeypatch) -
     assert "backend 'cpu'" in text and "No GPU or TPU found" in text  # says so plainly
     assert "finished ->" in text and "final evaluation return" in text
     assert "episode return" in text
-    html = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])
-            if "text/html" in o.get("data", {})]
+    html = [
+        o
+        for c in cells
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if "text/html" in o.get("data", {})
+    ]
     assert html and "<html" in "".join(html[-1]["data"]["text/html"]).lower()
-    images = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])
-              if "image/png" in o.get("data", {})]
+    images = [
+        o
+        for c in cells
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+    ]
     assert images, "the learning-curve plot"
     (run_dir,) = (workdir / "runs").iterdir()  # a fresh name, under the working directory
     assert (run_dir / "metrics.jsonl").is_file()
@@ -92,9 +131,19 @@ def test_colab_notebook_installs_and_runs_top_to_bottom(tmp_path, monkeypatch) -
     before = (run_dir / "metrics.jsonl").read_text()
     again = tmp_path / "again.ipynb"
     papermill.execute_notebook(
-        NOTEBOOK, str(again), cwd=str(workdir), kernel_name=kernel, progress_bar=False,
-        parameters={"TASK": "hopper", "PRESET": "smoke", "TOTAL_STEPS": 64, "OVERRIDES": TINY,
-                    "INSTALL_FROM": ROOT, "RUN_DIR": str(run_dir)},
+        NOTEBOOK,
+        str(again),
+        cwd=str(workdir),
+        kernel_name=kernel,
+        progress_bar=False,
+        parameters={
+            "TASK": "hopper",
+            "PRESET": "smoke",
+            "TOTAL_STEPS": 64,
+            "OVERRIDES": TINY,
+            "INSTALL_FROM": ROOT,
+            "RUN_DIR": str(run_dir),
+        },
     )
     again_text = again.read_text()
     assert "already holds a run: continuing it" in again_text

@@ -84,22 +84,25 @@ def test_unknown_task_raises(fn):
         fn("reacher", 10_000)
 
 
-@pytest.mark.parametrize(("task", "step", "mean", "std"), [
-    # Quoted in docs/results.md (1 decimal).
-    ("hopper", 100_000, 2613.5, 990.8),
-    ("hopper", 150_000, 2782.8, 827.8),
-    ("hopper", 200_000, 3234.4, 314.2),
-    ("halfcheetah", 100_000, 6514.6, 514.2),
-    ("halfcheetah", 150_000, 7464.9, 720.8),
-    ("halfcheetah", 200_000, 8207.6, 928.3),
-    # Further rows of the published csv files.
-    ("ant", 0, 990.3785, 4.297),
-    ("ant", 50_000, 711.1211, 181.235),
-    ("humanoid", 200_000, 767.8674, 306.8412),
-    ("swimmer", 25_000, 39.3281, 2.1892),
-    ("walker2d", 100_000, 1305.246, 795.0855),
-    ("walker2d", 195_000, 1713.5455, 1319.3),
-])
+@pytest.mark.parametrize(
+    ("task", "step", "mean", "std"),
+    [
+        # Quoted in docs/results.md (1 decimal).
+        ("hopper", 100_000, 2613.5, 990.8),
+        ("hopper", 150_000, 2782.8, 827.8),
+        ("hopper", 200_000, 3234.4, 314.2),
+        ("halfcheetah", 100_000, 6514.6, 514.2),
+        ("halfcheetah", 150_000, 7464.9, 720.8),
+        ("halfcheetah", 200_000, 8207.6, 928.3),
+        # Further rows of the published csv files.
+        ("ant", 0, 990.3785, 4.297),
+        ("ant", 50_000, 711.1211, 181.235),
+        ("humanoid", 200_000, 767.8674, 306.8412),
+        ("swimmer", 25_000, 39.3281, 2.1892),
+        ("walker2d", 100_000, 1305.246, 795.0855),
+        ("walker2d", 195_000, 1713.5455, 1319.3),
+    ],
+)
 def test_published_values(task, step, mean, std):
     got_mean, got_std = sac_at_transitions(task, step)
     assert got_mean == pytest.approx(mean, abs=0.05)

@@ -72,8 +72,9 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 
 def printed_episodes(stdout: str) -> list[tuple[float, int]]:
-    return [(float(r), int(n)) for r, n in
-            re.findall(r"episode \d+: return (-?[\d.]+), length (\d+)", stdout)]
+    return [
+        (float(r), int(n)) for r, n in re.findall(r"episode \d+: return (-?[\d.]+), length (\d+)", stdout)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -212,8 +213,12 @@ def viewer_js(tmp_path_factory) -> Path:
     if npm is None:
         pytest.skip("npm not installed (Debian: apt-get install npm): it fetches the viewer's JS")
     prefix = tmp_path_factory.mktemp("viewer-js")
-    proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix",
-                           str(prefix), *npm_packages()], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--no-save", "--prefix", str(prefix), *npm_packages()],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if proc.returncode != 0:
         pytest.skip(f"npm install of the viewer's JS failed (no registry?): {proc.stderr[-300:]}")
     return prefix / "node_modules"
@@ -264,16 +269,18 @@ class CdnFromDisk:
             return
         self.served.append(url)
         kind = "image/x-icon" if path.suffix == ".ico" else "application/javascript"
-        route.fulfill(body=path.read_bytes(), content_type=kind,
-                      headers={"Access-Control-Allow-Origin": "*"})  # module scripts need CORS
+        route.fulfill(
+            body=path.read_bytes(), content_type=kind, headers={"Access-Control-Allow-Origin": "*"}
+        )  # module scripts need CORS
 
 
 def url_note(name: str) -> str:
     return f"npm package {name} is not at the version brax's template names"
 
 
-def screenshot_page(page_html: str, node_modules: Path, png: str, *, settle_ms: int = 2500,
-                    zoom_steps: int = 0) -> dict[str, list[str]]:
+def screenshot_page(
+    page_html: str, node_modules: Path, png: str, *, settle_ms: int = 2500, zoom_steps: int = 0
+) -> dict[str, list[str]]:
     """Open the page in headless Chromium (WebGL on SwiftShader), let the animation run, and
     save a screenshot; returns the page's script errors, console errors and request log."""
     from playwright.sync_api import sync_playwright
@@ -335,11 +342,18 @@ def test_page_renders_the_robot_in_headless_chromium(viewer_js, cli_html, tmp_pa
 def cli_subprocess(args: list[str], mujoco_gl: str, **extra: str) -> subprocess.CompletedProcess[str]:
     """The CLI in a fresh process (MUJOCO_GL is read when mujoco is first imported), without
     a display."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "PYOPENGL_PLATFORM")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "PYOPENGL_PLATFORM")
+    }
     env.update(MUJOCO_GL=mujoco_gl, **extra)
-    return subprocess.run([sys.executable, "-m", "mjx_nclql.render", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "mjx_nclql.render", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @slow
@@ -350,8 +364,7 @@ def test_mp4_with_osmesa(run_dir, cli_html, tmp_path) -> None:
     import imageio.v2 as imageio
 
     out = tmp_path / "hopper.mp4"
-    proc = cli_subprocess([run_dir, "--format", "mp4", "--episodes", "2", "--out", str(out)],
-                          "osmesa")
+    proc = cli_subprocess([run_dir, "--format", "mp4", "--episodes", "2", "--out", str(out)], "osmesa")
     assert proc.returncode == 0, proc.stderr
     assert f"written: {out}" in proc.stdout
     eps = printed_episodes(proc.stdout)
@@ -384,8 +397,11 @@ def test_mp4_without_an_opengl_backend_fails_clearly(run_dir, tmp_path, no_glfw_
     proc = cli_subprocess([run_dir, "--format", "mp4", "--out", str(out)], "glfw", **extra)
     assert proc.returncode == 2, proc.stderr
     (last,) = proc.stderr.strip().splitlines()[-1:]
-    start = ("render: MuJoCo has no OpenGL backend (MUJOCO_GL=glfw" if no_glfw_library
-             else "render: cannot create an OpenGL context with MUJOCO_GL=glfw")
+    start = (
+        "render: MuJoCo has no OpenGL backend (MUJOCO_GL=glfw"
+        if no_glfw_library
+        else "render: cannot create an OpenGL context with MUJOCO_GL=glfw"
+    )
     assert last.startswith(start), proc.stderr
     assert "MUJOCO_GL=egl" in last and "MUJOCO_GL=osmesa" in last and "libosmesa6" in last
     assert "--format html" in last
@@ -413,10 +429,14 @@ def _figure(run: str, png: str) -> None:
         print(out + err)
         if code:
             raise SystemExit(code)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix", tmp,
-                        *npm_packages()], check=True, capture_output=True)
-        log = screenshot_page(Path(page).read_text(), Path(tmp) / "node_modules", png,
-                              settle_ms=1500, zoom_steps=18)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--no-save", "--prefix", tmp, *npm_packages()],
+            check=True,
+            capture_output=True,
+        )
+        log = screenshot_page(
+            Path(page).read_text(), Path(tmp) / "node_modules", png, settle_ms=1500, zoom_steps=18
+        )
         print(json.dumps({k: log[k] for k in ("errors", "console", "refused")}), robot_pixels(png))
 
 

@@ -35,9 +35,16 @@ from mjx_nclql.tools.report import (
 DOCS_RUNS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "runs")
 
 
-def _fake_run(path, env: str, seed: int, finals: list[float], num_seeds: int = 1,
-              steps=(50_000, 100_000), resumed: bool = False,
-              updates_per_transition: float | None = None) -> str:
+def _fake_run(
+    path,
+    env: str,
+    seed: int,
+    finals: list[float],
+    num_seeds: int = 1,
+    steps=(50_000, 100_000),
+    resumed: bool = False,
+    updates_per_transition: float | None = None,
+) -> str:
     """A run directory as the trainer writes it: config, train and eval records (with `updates`
     when `updates_per_transition` is given, as today's trainer writes them)."""
     os.makedirs(path)
@@ -48,31 +55,63 @@ def _fake_run(path, env: str, seed: int, finals: list[float], num_seeds: int = 1
         for i, s in enumerate(steps):
             # wall_time restarts after a resume: 100 s, then a second invocation of 30 s.
             wall = 100.0 if (i == 0 or not resumed) else 30.0
-            f.write(json.dumps({"kind": "train", "env_steps": s + 30_000, "post_warmup_steps": s,
-                                "updates": s // 5, "wall_time": wall * (i + 1 if not resumed else 1)})
-                    + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "kind": "train",
+                        "env_steps": s + 30_000,
+                        "post_warmup_steps": s,
+                        "updates": s // 5,
+                        "wall_time": wall * (i + 1 if not resumed else 1),
+                    }
+                )
+                + "\n"
+            )
             ret = [v * (i + 1) / len(steps) for v in finals]
-            record = {"kind": "eval", "env_steps": s + 30_000, "post_warmup_steps": s,
-                      "eval_return_mean": ret}
+            record = {
+                "kind": "eval",
+                "env_steps": s + 30_000,
+                "post_warmup_steps": s,
+                "eval_return_mean": ret,
+            }
             if updates_per_transition is not None:
                 record["updates"] = int(s * updates_per_transition)
             f.write(json.dumps(record) + "\n")
     return str(path)
 
 
-def _fake_eval(run: str, checkpoints: dict[int, list[tuple[float, float, float, float]]],
-               updates_per_transition: float) -> None:
+def _fake_eval(
+    run: str, checkpoints: dict[int, list[tuple[float, float, float, float]]], updates_per_transition: float
+) -> None:
     """eval.json as `evaluate --all` writes it: transitions -> per seed (MJX mean, MJX se,
     Gymnasium mean, Gymnasium se), 20 episodes each."""
-    def summary(mean: float, se: float) -> dict:
-        return {"n": 20, "return_mean": mean, "return_std": se * np.sqrt(20), "return_stderr": se,
-                "length_mean": 1000.0, "nonfinite": 0}
 
-    evaluations = [{"episodes": 20, "key": 0, "num_particles": 1, "step": step, "chunk": step // 5,
-                    "post_warmup_steps": step, "updates": int(step * updates_per_transition),
-                    "seeds": [{"seed_index": i, "seed": i, "mjx": summary(m, ms),
-                               "gymnasium": summary(g, gs)} for i, (m, ms, g, gs) in enumerate(rows)]}
-                   for step, rows in checkpoints.items()]
+    def summary(mean: float, se: float) -> dict:
+        return {
+            "n": 20,
+            "return_mean": mean,
+            "return_std": se * np.sqrt(20),
+            "return_stderr": se,
+            "length_mean": 1000.0,
+            "nonfinite": 0,
+        }
+
+    evaluations = [
+        {
+            "episodes": 20,
+            "key": 0,
+            "num_particles": 1,
+            "step": step,
+            "chunk": step // 5,
+            "post_warmup_steps": step,
+            "updates": int(step * updates_per_transition),
+            "seeds": [
+                {"seed_index": i, "seed": i, "mjx": summary(m, ms), "gymnasium": summary(g, gs)}
+                for i, (m, ms, g, gs) in enumerate(rows)
+            ],
+        }
+        for step, rows in checkpoints.items()
+    ]
     with open(os.path.join(run, "eval.json"), "w") as f:
         json.dump({"env": "hopper", "variant": "nclql", "evaluations": evaluations}, f)
 
@@ -80,12 +119,27 @@ def _fake_eval(run: str, checkpoints: dict[int, list[tuple[float, float, float, 
 def _three_seed_hopper(tmp_path) -> str:
     """One `num_seeds=3` hopper run, evaluated every 12.5k transitions up to 50k, 2 updates per 5
     transitions in its records, Gymnasium at 25k and 50k."""
-    run = _fake_run(tmp_path / "hopper3", "hopper", seed=0, finals=[1000.0, 1300.0, 1900.0],
-                    num_seeds=3, steps=(12_500, 25_000, 37_500, 50_000), updates_per_transition=0.4)
-    _fake_eval(run, {25_000: [(505.0, 10.0, 510.0, 12.0), (640.0, 9.0, 640.0, 11.0),
-                              (955.0, 20.0, 960.0, 25.0)],
-                     50_000: [(1001.0, 30.0, 1020.0, 40.0), (1290.0, 10.0, 1400.0, 20.0),
-                              (1890.0, 50.0, 1880.0, 60.0)]}, updates_per_transition=0.4)
+    run = _fake_run(
+        tmp_path / "hopper3",
+        "hopper",
+        seed=0,
+        finals=[1000.0, 1300.0, 1900.0],
+        num_seeds=3,
+        steps=(12_500, 25_000, 37_500, 50_000),
+        updates_per_transition=0.4,
+    )
+    _fake_eval(
+        run,
+        {
+            25_000: [(505.0, 10.0, 510.0, 12.0), (640.0, 9.0, 640.0, 11.0), (955.0, 20.0, 960.0, 25.0)],
+            50_000: [
+                (1001.0, 30.0, 1020.0, 40.0),
+                (1290.0, 10.0, 1400.0, 20.0),
+                (1890.0, 50.0, 1880.0, 60.0),
+            ],
+        },
+        updates_per_transition=0.4,
+    )
     return run
 
 
@@ -121,8 +175,7 @@ def test_iqm_and_stratified_bootstrap() -> None:
 
 
 def test_read_run_pools_seeds_and_sums_wall_time_over_resumes(tmp_path) -> None:
-    d = _fake_run(tmp_path / "a", "hopper", seed=3, finals=[1000.0, 2000.0], num_seeds=2,
-                  resumed=True)
+    d = _fake_run(tmp_path / "a", "hopper", seed=3, finals=[1000.0, 2000.0], num_seeds=2, resumed=True)
     curves = read_run(d)
     assert [c.seed for c in curves] == [3, 4]
     np.testing.assert_allclose(curves[1].returns, [1000.0, 2000.0])
@@ -130,21 +183,41 @@ def test_read_run_pools_seeds_and_sums_wall_time_over_resumes(tmp_path) -> None:
     assert curves[0].wall_seconds == pytest.approx(130.0)
 
 
-def test_report_writes_tables_figures_and_keeps_text_outside_markers(tmp_path, capsys,
-                                                                    monkeypatch) -> None:
-    monkeypatch.setattr(reference_scores, "SCORES", {
-        "halfcheetah": reference_scores.TaskScores(random=0.0, reference=5000.0),
-        "hopper": reference_scores.TaskScores(random=0.0, reference=3000.0),
-    })
-    runs = [_fake_run(tmp_path / f"hc{i}", "halfcheetah", seed=i, finals=[v])
-            for i, v in enumerate([3000.0, 3500.0, 4000.0])]
+def test_report_writes_tables_figures_and_keeps_text_outside_markers(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(
+        reference_scores,
+        "SCORES",
+        {
+            "halfcheetah": reference_scores.TaskScores(random=0.0, reference=5000.0),
+            "hopper": reference_scores.TaskScores(random=0.0, reference=3000.0),
+        },
+    )
+    runs = [
+        _fake_run(tmp_path / f"hc{i}", "halfcheetah", seed=i, finals=[v])
+        for i, v in enumerate([3000.0, 3500.0, 4000.0])
+    ]
     runs.append(_fake_run(tmp_path / "hop", "hopper", seed=0, finals=[1500.0]))
     with open(os.path.join(runs[-1], "eval.json"), "w") as f:
-        json.dump({"evaluations": [{
-            "step": 26, "episodes": 20, "post_warmup_steps": 100_000,
-            "seeds": [{"seed_index": 0, "mjx": {"return_mean": 1490.0, "return_stderr": 20.0},
-                       "gymnasium": {"return_mean": 1510.0, "return_stderr": 25.0},
-                       "difference": {"mean": 20.0, "stderr": 32.0, "z": 0.625}}]}]}, f)
+        json.dump(
+            {
+                "evaluations": [
+                    {
+                        "step": 26,
+                        "episodes": 20,
+                        "post_warmup_steps": 100_000,
+                        "seeds": [
+                            {
+                                "seed_index": 0,
+                                "mjx": {"return_mean": 1490.0, "return_stderr": 20.0},
+                                "gymnasium": {"return_mean": 1510.0, "return_stderr": 25.0},
+                                "difference": {"mean": 20.0, "stderr": 32.0, "z": 0.625},
+                            }
+                        ],
+                    }
+                ]
+            },
+            f,
+        )
     out = tmp_path / "docs" / "results.md"
     out.parent.mkdir()
     out.write_text(f"# Results\n\nhand-written intro\n\n{BEGIN}\nold table\n{END}\n\n## GPU\nlater\n")
@@ -159,8 +232,10 @@ def test_report_writes_tables_figures_and_keeps_text_outside_markers(tmp_path, c
     assert (out.parent / "figures" / "curve_halfcheetah.png").read_bytes()[:4] == b"\x89PNG"
     assert "![hopper](figures/curve_hopper.png)" in text
     # Two tasks: too few for an aggregate, which says so instead of printing a number.
-    assert "nclql: left out, the IQM of normalised scores needs at least 3 tasks of at least 3 " \
-           "seeds each (here 2 task(s), seeds per task: 3, 1)." in text
+    assert (
+        "nclql: left out, the IQM of normalised scores needs at least 3 tasks of at least 3 "
+        "seeds each (here 2 task(s), seeds per task: 3, 1)." in text
+    )
     assert "| variant | tasks | runs | IQM |" not in text
     # Not a run directory: a one-line error and exit code 2.
     assert main([str(tmp_path)]) == 2
@@ -212,8 +287,12 @@ def test_gathering_in_a_checkout_records_head_and_modifications(tmp_path) -> Non
     (src / "code.py").write_text("x = 1\n")
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(src), "-c", "user.name=t", "-c", "user.email=t@t",
-                               *args], check=True, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(src), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
 
     git("init", "-q")
     assert provenance.git_state(str(src)) == ("unknown", None)  # no commit yet
@@ -237,18 +316,25 @@ def test_record_keeps_the_first_start_and_appends_resumes(tmp_path) -> None:
     assert [s["resumed"] for s in starts] == [False, True] and starts[0] == first
     import jax
 
-    assert starts[0]["device"] == {"backend": jax.default_backend(),
-                                   "kind": jax.devices()[0].device_kind,
-                                   "count": jax.device_count(), "process_count": 1}
+    assert starts[0]["device"] == {
+        "backend": jax.default_backend(),
+        "kind": jax.devices()[0].device_kind,
+        "count": jax.device_count(),
+        "process_count": 1,
+    }
     assert os.listdir(run_dir) == [provenance.PROVENANCE_FILE]  # no temporary file left
 
 
 def test_report_shows_each_runs_provenance_or_unknown(tmp_path) -> None:
     new = _fake_run(tmp_path / "new", "hopper", seed=0, finals=[1500.0])
     old = _fake_run(tmp_path / "old", "hopper", seed=1, finals=[1400.0])  # predates the file
-    start = {"commit": "0123456789abcdef0123", "dirty": False, "resumed": False,
-             "packages": {"jax": "0.10.2", "mujoco": "3.17.0"},
-             "device": {"backend": "gpu", "kind": "NVIDIA H200", "count": 1, "process_count": 1}}
+    start = {
+        "commit": "0123456789abcdef0123",
+        "dirty": False,
+        "resumed": False,
+        "packages": {"jax": "0.10.2", "mujoco": "3.17.0"},
+        "device": {"backend": "gpu", "kind": "NVIDIA H200", "count": 1, "process_count": 1},
+    }
     resumed = {**start, "resumed": True, "commit": "fedcba9876543210fedc", "dirty": True}
     with open(os.path.join(new, provenance.PROVENANCE_FILE), "w") as f:
         json.dump({"starts": [start, resumed]}, f)
@@ -256,10 +342,14 @@ def test_report_shows_each_runs_provenance_or_unknown(tmp_path) -> None:
     assert provenance.read(str(tmp_path / "broken")) == []
     out = tmp_path / "results.md"
     assert main([new, old, "--out", str(out)]) == 0
-    rows = {line.split(" | ")[0].lstrip("| "): line for line in out.read_text().splitlines()
-            if line.startswith(("| new |", "| old |"))}
-    assert rows["new"].endswith("| 0123456789ab → fedcba987654-dirty | 0.10.2 | 3.17.0 | "
-                                "NVIDIA H200 x1 (gpu) |")
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line
+        for line in out.read_text().splitlines()
+        if line.startswith(("| new |", "| old |"))
+    }
+    assert rows["new"].endswith(
+        "| 0123456789ab → fedcba987654-dirty | 0.10.2 | 3.17.0 | NVIDIA H200 x1 (gpu) |"
+    )
     assert rows["old"].endswith("| unknown | unknown | unknown | unknown |")
     assert "| commit | jax | mujoco | device |" in out.read_text()
 
@@ -279,13 +369,15 @@ def test_points_table_has_t_intervals_gymnasium_and_sac_at_both_x(tmp_path) -> N
     assert _row(text, "| hopper | nclql | 25,000 |") == (
         f"| hopper | nclql | 25,000 | 10,000 | 700.0 ± {half:.1f} (n=3) | "
         f"{gym.mean():.1f} ± {gym_half:.1f} (n=3) | {_sac(sac_t('hopper', 25_000))} | "
-        f"{_sac(sac_u('hopper', 10_000))} |")
+        f"{_sac(sac_u('hopper', 10_000))} |"
+    )
     # Between SAC's rows (35k: 535.254, 40k: 1029.6053) the curve is interpolated linearly; no
     # Gymnasium evaluation at 37.5k.
     assert sac_t("hopper", 37_500)[0] == pytest.approx((535.254 + 1029.6053) / 2)
     assert _row(text, "| hopper | nclql | 37,500 |").endswith(
         f"| 15,000 | 1050.0 ± {stats.t.ppf(0.975, 2) * np.std([750, 975, 1425], ddof=1) / np.sqrt(3):.1f}"
-        f" (n=3) | - | {_sac(sac_t('hopper', 37_500))} | {_sac(sac_u('hopper', 15_000))} |")
+        f" (n=3) | - | {_sac(sac_t('hopper', 37_500))} | {_sac(sac_u('hopper', 15_000))} |"
+    )
     assert "SAC at equal transitions is Tianshou's curve at env_step = the row's transitions" in text
     assert "at env_step = the row's updates" in text
 
@@ -297,9 +389,9 @@ def test_simulator_gap_in_standard_errors_is_flagged_beyond_three(tmp_path) -> N
     assert z == pytest.approx(4.919, abs=1e-3)
     assert _row(text, "| hopper | nclql | hopper3 | 1 |") == (
         f"| hopper | nclql | hopper3 | 1 | 50,000 | 20 | 1290.0 ± 10.0 | 1400.0 ± 20.0 | +110.0 | "
-        f"{z:+.2f} | **yes** |")
-    assert _row(text, "| hopper | nclql | hopper3 | 0 |").endswith(
-        f"| +19.0 | {19.0 / 50.0:+.2f} | no |")
+        f"{z:+.2f} | **yes** |"
+    )
+    assert _row(text, "| hopper | nclql | hopper3 | 0 |").endswith(f"| +19.0 | {19.0 / 50.0:+.2f} | no |")
     # The runs table computes the same gap where eval.json's row does not carry it.
     assert "| 1290.0 ± 10.0 | +110.0 ± 22.4 (+4.9 se) |" in _row(text, "| hopper3 | 1 |")
     assert z_score(1.0, 0.0, 1.0, 0.0) == 0.0 and z_score(2.0, 0.0, 1.0, 0.0) == math.inf
@@ -311,8 +403,10 @@ def test_figure_has_both_axes_with_sac_matched_to_each(tmp_path) -> None:
     assert len(fig.axes) == 2
     transitions, updates = fig.axes
     assert "transitions" in transitions.get_xlabel() and "updates" in updates.get_xlabel()
-    for ax, fn, xmax, x in ((transitions, reference_scores.sac_at_transitions, 50_000, 25_000),
-                            (updates, reference_scores.sac_at_updates, 20_000, 10_000)):
+    for ax, fn, xmax, x in (
+        (transitions, reference_scores.sac_at_transitions, 50_000, 25_000),
+        (updates, reference_scores.sac_at_updates, 20_000, 10_000),
+    ):
         lines = {line.get_label(): line for line in ax.get_lines()}
         sac = next(line for label, line in lines.items() if label.startswith(SAC_LABEL))
         xs, ys = np.asarray(sac.get_xdata()), np.asarray(sac.get_ydata())
@@ -320,8 +414,9 @@ def test_figure_has_both_axes_with_sac_matched_to_each(tmp_path) -> None:
         assert ys[xs == x][0] == pytest.approx(fn("hopper", x)[0])
         assert lines["random policy"].get_ydata()[0] == reference_scores.SCORES["hopper"].random
         mean = lines["nclql, mean of 3 seeds ± 95% CI"]
-        assert list(mean.get_xdata()) == ([12_500, 25_000, 37_500, 50_000] if ax is transitions
-                                          else [5_000, 10_000, 15_000, 20_000])
+        assert list(mean.get_xdata()) == (
+            [12_500, 25_000, 37_500, 50_000] if ax is transitions else [5_000, 10_000, 15_000, 20_000]
+        )
         assert sum(line.get_alpha() == 0.3 for line in ax.get_lines()) == 3  # each seed, faint
         assert "nclql, each seed" in lines
     out = tmp_path / "results.md"
@@ -332,16 +427,28 @@ def test_figure_has_both_axes_with_sac_matched_to_each(tmp_path) -> None:
 
 
 def test_aggregate_needs_three_tasks_of_three_seeds(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(reference_scores, "SCORES", {
-        env: reference_scores.TaskScores(random=0.0, reference=1000.0)
-        for env in ("halfcheetah", "hopper", "walker2d")})
-    finals = {"hopper": [50.0, 250.0, 330.0], "walker2d": [410.0, 520.0, 640.0],
-              "halfcheetah": [700.0, 870.0, 2000.0]}
-    curves = {env: read_run(_fake_run(tmp_path / env, env, seed=0, finals=v, num_seeds=3))
-              for env, v in finals.items()}
+    monkeypatch.setattr(
+        reference_scores,
+        "SCORES",
+        {
+            env: reference_scores.TaskScores(random=0.0, reference=1000.0)
+            for env in ("halfcheetah", "hopper", "walker2d")
+        },
+    )
+    finals = {
+        "hopper": [50.0, 250.0, 330.0],
+        "walker2d": [410.0, 520.0, 640.0],
+        "halfcheetah": [700.0, 870.0, 2000.0],
+    }
+    curves = {
+        env: read_run(_fake_run(tmp_path / env, env, seed=0, finals=v, num_seeds=3))
+        for env, v in finals.items()
+    }
     two = build(curves["hopper"] + curves["walker2d"], None, None)
-    assert "nclql: left out, the IQM of normalised scores needs at least 3 tasks of at least 3 " \
-           "seeds each (here 2 task(s), seeds per task: 3, 3)." in two
+    assert (
+        "nclql: left out, the IQM of normalised scores needs at least 3 tasks of at least 3 "
+        "seeds each (here 2 task(s), seeds per task: 3, 3)." in two
+    )
     assert "| variant | tasks | runs | IQM |" not in two
     three = build([c for v in curves.values() for c in v], None, None)
     # Normalised 0.05 0.25 0.33 0.41 0.52 0.64 0.70 0.87 2.00: the 25%-trimmed mean of nine drops
@@ -364,15 +471,18 @@ def test_the_single_seed_runs_in_docs_still_report(tmp_path) -> None:
     sac_t = _sac(reference_scores.sac_at_transitions("hopper", 150_000))
     sac_u = _sac(reference_scores.sac_at_updates("hopper", 30_000))
     assert _row(text, "| hopper | nclql | 150,000 |") == (
-        f"| hopper | nclql | 150,000 | 30,000 | 304.8 (n=1) | 304.6 (n=1) | {sac_t} | {sac_u} |")
+        f"| hopper | nclql | 150,000 | 30,000 | 304.8 (n=1) | 304.6 (n=1) | {sac_t} | {sac_u} |"
+    )
     # HalfCheetah's Gymnasium evaluation is at 155k, a checkpoint without a training evaluation.
     assert _row(text, "| halfcheetah | nclql | 155,000 |").startswith(
-        "| halfcheetah | nclql | 155,000 | 31,000 | - | 3826.4 (n=1) |")
+        "| halfcheetah | nclql | 155,000 | 31,000 | - | 3826.4 (n=1) |"
+    )
     assert _row(text, "| halfcheetah | nclql | halfcheetah-nclql-s0 | 0 |").endswith("| -0.26 | no |")
     assert _row(text, "| hopper-nclql-s0 | 0 |") == (
         "| hopper-nclql-s0 | 0 | 150,000 | 30,000 | 2.01 h | 304.8 (at 150,000) | 304.6 ± 1.1 "
         "(20 ep., at 150,000) | 305.3 ± 0.7 | -0.7 ± 1.3 (-0.5 se) | unknown | unknown | unknown | "
-        "unknown |")
+        "unknown |"
+    )
     assert "seeds per task: 1, 1)." in text
     assert (tmp_path / "figures" / "curve_hopper.png").read_bytes()[:4] == b"\x89PNG"
     assert {d: sorted(os.listdir(os.path.join(DOCS_RUNS, d))) for d in single} == before

@@ -24,8 +24,11 @@ class Falls(ProbeEnv):
 
     def step(self, state, action):
         state = super().step(state, action)
-        return state.replace(reward=1.0 + action[0], terminated=(action[0] > 0.8).astype(jnp.float32),
-                             truncated=state.truncated * (action[0] <= 0.8))
+        return state.replace(
+            reward=1.0 + action[0],
+            terminated=(action[0] > 0.8).astype(jnp.float32),
+            truncated=state.truncated * (action[0] <= 0.8),
+        )
 
 
 def act(scale, obs, key):  # uniform actions in [-scale, scale]

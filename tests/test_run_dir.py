@@ -24,8 +24,11 @@ def test_a_config_saved_with_batch_size_under_algo_loads(tmp_path) -> None:
         yaml.safe_dump(raw, f)
     assert load_run_config(str(tmp_path / "old")).train.batch_size == 64
     # Today's layout is read as written.
-    fresh = {**raw, "algo": {k: v for k, v in raw["algo"].items() if k != "batch_size"},
-             "train": to_dict(TrainConfig(batch_size=32))}
+    fresh = {
+        **raw,
+        "algo": {k: v for k, v in raw["algo"].items() if k != "batch_size"},
+        "train": to_dict(TrainConfig(batch_size=32)),
+    }
     os.makedirs(tmp_path / "new")
     with open(tmp_path / "new" / CONFIG_FILE, "w") as f:
         yaml.safe_dump(fresh, f)

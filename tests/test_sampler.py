@@ -59,9 +59,12 @@ class SamplerContractTest(chex.TestCase):
         q = _bowl(jnp.array([0.3, -0.2, 0.9]))
         obs = jnp.ones((32, 5))
         for fn in (annealed_langevin, langevin):
-            a = [jax.jit(lambda o, u=u, fn=fn: fn(q, o, jax.random.key(4),
-                                                  dataclasses.replace(cfg, unroll=u), 3))(obs)
-                 for u in (1, 3, 8)]
+            a = [
+                jax.jit(
+                    lambda o, u=u, fn=fn: fn(q, o, jax.random.key(4), dataclasses.replace(cfg, unroll=u), 3)
+                )(obs)
+                for u in (1, 3, 8)
+            ]
             np.testing.assert_allclose(a[0], a[1], rtol=0, atol=1e-6)
             np.testing.assert_allclose(a[0], a[2], rtol=0, atol=1e-6)
 
@@ -70,9 +73,7 @@ class SamplerContractTest(chex.TestCase):
         # A step size far larger than the box: every iterate must still be clipped.
         cfg = SamplerConfig(num_levels=3, steps_per_level=3, eps=10.0, w=1e4, num_particles=3)
         q = _bowl(jnp.array([5.0, -5.0]))
-        a = self.variant(lambda k: annealed_langevin(q, jnp.zeros((128, 1)), k, cfg, 2))(
-            jax.random.key(3)
-        )
+        a = self.variant(lambda k: annealed_langevin(q, jnp.zeros((128, 1)), k, cfg, 2))(jax.random.key(3))
         chex.assert_shape(a, (128, 2))
         assert float(jnp.max(jnp.abs(a))) <= 1.0
         # The peak lies outside the box towards (+, -): samples pile on that corner.
@@ -126,7 +127,12 @@ def _moment_errors(samples: np.ndarray) -> tuple[float, float]:
 
 _PLAIN = SamplerConfig(w=1.0, num_levels=1, steps_per_level=1500, eps=1e-4, grad_norm=False)
 _ANNEALED = SamplerConfig(
-    w=1.0, num_levels=4, steps_per_level=400, sigma_max=0.004, sigma_min=0.001, eps=1e-4,
+    w=1.0,
+    num_levels=4,
+    steps_per_level=400,
+    sigma_max=0.004,
+    sigma_min=0.001,
+    eps=1e-4,
     grad_norm=False,
 )
 
@@ -154,9 +160,11 @@ def test_moment_check_catches_broken_samplers() -> None:
     assert _moment_errors(wrong_sign)[0] > 10 * MEAN_TOL
     # Noise too small by sqrt(2) relative to the drift (as w doubled): covariance halves.
     half_noise = np.asarray(
-        sample(_quadratic_q(), jax.random.key(0), SamplerConfig(
-            w=2.0, num_levels=1, steps_per_level=1500, eps=1e-4, grad_norm=False
-        ))
+        sample(
+            _quadratic_q(),
+            jax.random.key(0),
+            SamplerConfig(w=2.0, num_levels=1, steps_per_level=1500, eps=1e-4, grad_norm=False),
+        )
     )
     assert _moment_errors(half_noise)[1] > 4 * COV_TOL
 
@@ -167,7 +175,12 @@ MODES = np.array([[0.5, 0.5], [-0.5, 0.5], [-0.5, -0.5], [0.5, -0.5]])
 WIDTHS = np.array([0.2, 0.16, 0.12, 0.08])  # equal heights, unequal widths -> unequal mass
 W_MM = 20.0
 _MM_CFG = SamplerConfig(
-    w=W_MM, num_levels=10, steps_per_level=20, sigma_max=0.7, sigma_min=0.02, eps=1e-3,
+    w=W_MM,
+    num_levels=10,
+    steps_per_level=20,
+    sigma_max=0.7,
+    sigma_min=0.02,
+    eps=1e-3,
     grad_norm=False,
 )
 

@@ -38,12 +38,21 @@ def probe_config(run_dir: str | None, **changes) -> RunConfig:
         env=EnvConfig(name="probe_two_step"),
         algo=AlgoConfig(
             sampler=SamplerConfig(num_levels=3, steps_per_level=1, sigma_max=0.3, sigma_min=0.03),
-            critic=CriticConfig(hidden_sizes=(32, 32)), lr=1e-3,
+            critic=CriticConfig(hidden_sizes=(32, 32)),
+            lr=1e-3,
         ),
-        train=TrainConfig(num_envs=4, total_steps=240, warmup_steps=80, buffer_size=1000,
-                          batch_size=32,
-                          eval_every=80, eval_episodes=3, chunk_iters=10, checkpoint_every=80,
-                          keep_checkpoints=3),
+        train=TrainConfig(
+            num_envs=4,
+            total_steps=240,
+            warmup_steps=80,
+            buffer_size=1000,
+            batch_size=32,
+            eval_every=80,
+            eval_episodes=3,
+            chunk_iters=10,
+            checkpoint_every=80,
+            keep_checkpoints=3,
+        ),
         log=LogConfig(wandb_mode="disabled", progress=False, plot=False),
         num_seeds=2,
         run_dir=run_dir,
@@ -59,11 +68,20 @@ def hopper_config(run_dir: str, **log_changes) -> RunConfig:
         env=EnvConfig(name="hopper", options={"episode_length": 100}),
         algo=AlgoConfig(
             sampler=SamplerConfig(num_levels=3, steps_per_level=2, sigma_max=0.1, sigma_min=0.01),
-            critic=CriticConfig(hidden_sizes=(32, 32)), lr=1e-3,
+            critic=CriticConfig(hidden_sizes=(32, 32)),
+            lr=1e-3,
         ),
-        train=TrainConfig(num_envs=8, total_steps=800, warmup_steps=400, buffer_size=5000,
-                          batch_size=64, eval_every=800, eval_episodes=2, chunk_iters=25,
-                          checkpoint_every=800),
+        train=TrainConfig(
+            num_envs=8,
+            total_steps=800,
+            warmup_steps=400,
+            buffer_size=5000,
+            batch_size=64,
+            eval_every=800,
+            eval_episodes=2,
+            chunk_iters=25,
+            checkpoint_every=800,
+        ),
         log=LogConfig(wandb_mode="disabled", progress=False, plot=False, **log_changes),
         run_dir=run_dir,
     )
@@ -99,8 +117,10 @@ def count_traces() -> Iterator[collections.Counter[str]]:
         counts["evaluate"] += 1
         return evaluate(self, params, key)
 
-    with (mock.patch.object(Trainer, "_chunk", counted_chunk),
-          mock.patch.object(Trainer, "_evaluate", counted_evaluate)):
+    with (
+        mock.patch.object(Trainer, "_chunk", counted_chunk),
+        mock.patch.object(Trainer, "_evaluate", counted_evaluate),
+    ):
         yield counts
 
 

@@ -111,15 +111,16 @@ class Agent:
         if self.cfg.noise_conditioned:
             nc = self.nc_objective(state.params, batch, level_key, noise_key)
             params, opt_state, (td_val, q, nc_val) = self.td_and_nc_steps(
-                td, nc, state.params, state.opt_state)
+                td, nc, state.params, state.opt_state
+            )
             metrics["nc_loss"] = nc_val
         else:
             params, opt_state, (td_val, q) = self.optimiser_step(td, state.params, state.opt_state)
         target_params = polyak(state.target_params, params, self.cfg.tau)
-        metrics.update(td_loss=td_val,
-                       **self.diagnostics(state.params, batch, q, targets, next_action))
-        new_state = AgentState(params=params, target_params=target_params, opt_state=opt_state,
-                               updates=state.updates + 1)
+        metrics.update(td_loss=td_val, **self.diagnostics(state.params, batch, q, targets, next_action))
+        new_state = AgentState(
+            params=params, target_params=target_params, opt_state=opt_state, updates=state.updates + 1
+        )
         return new_state, metrics
 
     # ------------------------------------------------------------------ the update's steps
@@ -129,17 +130,18 @@ class Agent:
         sharp = jnp.asarray(self.sharpest, jnp.int32)
         next_action = jax.lax.stop_gradient(self.act(state.params, batch.next_obs, key))
         q_next = self.apply(state.target_params, batch.next_obs, next_action, sharp).min(axis=0)
-        targets = losses.td_targets(q_next, batch.reward, batch.terminated, gamma=self.cfg.gamma,
-                                    reward_scale=self.cfg.reward_scale)
+        targets = losses.td_targets(
+            q_next, batch.reward, batch.terminated, gamma=self.cfg.gamma, reward_scale=self.cfg.reward_scale
+        )
         return next_action, targets
 
     def td_objective(self, batch: Batch, targets: jax.Array) -> Objective:
         """params -> (TD loss at the sharpest level, Q of the batch's actions)."""
-        return lambda p: losses.td_loss(p, self.apply, batch.obs, batch.action, targets,
-                                        self.sharpest)
+        return lambda p: losses.td_loss(p, self.apply, batch.obs, batch.action, targets, self.sharpest)
 
-    def nc_objective(self, params: Any, batch: Batch, level_key: jax.Array,
-                     noise_key: jax.Array) -> Objective:
+    def nc_objective(
+        self, params: Any, batch: Batch, level_key: jax.Array, noise_key: jax.Array
+    ) -> Objective:
         """params -> (noise-conditioning loss, None): each critic at a random level l < L-1 on
         a + sigma_l e, regressed on the mean of the critics at the sharpest level, frozen at
         the pre-update `params`."""
@@ -147,21 +149,24 @@ class Agent:
         sigmas = noise_levels(s.sigma_max, s.sigma_min, s.num_levels)
         level = jax.random.randint(level_key, (batch.obs.shape[0],), 0, self.sharpest)
         noise = jax.random.normal(noise_key, batch.action.shape, batch.action.dtype)
-        qbar = self.apply(params, batch.obs, batch.action,
-                          jnp.asarray(self.sharpest, jnp.int32)).mean(axis=0)
-        return lambda p: (losses.noise_conditioning_loss(
-            p, self.apply, batch.obs, batch.action, qbar, level, noise, sigmas), None)
+        qbar = self.apply(params, batch.obs, batch.action, jnp.asarray(self.sharpest, jnp.int32)).mean(axis=0)
+        return lambda p: (
+            losses.noise_conditioning_loss(
+                p, self.apply, batch.obs, batch.action, qbar, level, noise, sigmas
+            ),
+            None,
+        )
 
-    def optimiser_step(self, objective: Objective, params: Any,
-                       opt_state: Any) -> tuple[Any, Any, Any]:
+    def optimiser_step(self, objective: Objective, params: Any, opt_state: Any) -> tuple[Any, Any, Any]:
         """One step of the optimiser on `objective(params) -> (loss, aux)`: (new params, new
         optimiser state, (loss, aux))."""
         value, grads = jax.value_and_grad(objective, has_aux=True)(params)
         updates, opt_state = self.optimizer.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, value
 
-    def td_and_nc_steps(self, td: Objective, nc: Objective, params: Any,
-                        opt_state: Any) -> tuple[Any, Any, tuple[jax.Array, jax.Array, jax.Array]]:
+    def td_and_nc_steps(
+        self, td: Objective, nc: Objective, params: Any, opt_state: Any
+    ) -> tuple[Any, Any, tuple[jax.Array, jax.Array, jax.Array]]:
         """NC-LQL's two losses on one optimiser state: a TD step, then a noise-conditioning
         step from its result (`sequential`, the reference program), or one step on their sum
         (`summed`). Returns (params, optimiser state, (TD loss, Q, noise-conditioning loss))."""
@@ -178,15 +183,20 @@ class Agent:
         params, opt_state, (_, parts) = self.optimiser_step(summed, params, opt_state)
         return params, opt_state, parts
 
-    def diagnostics(self, params: Any, batch: Batch, q: jax.Array, targets: jax.Array,
-                    next_action: jax.Array) -> dict[str, jax.Array]:
+    def diagnostics(
+        self, params: Any, batch: Batch, q: jax.Array, targets: jax.Array, next_action: jax.Array
+    ) -> dict[str, jax.Array]:
         """What the update reports besides its losses. The action-gradient norm is measured
         on a sub-batch: its backward pass then costs a fraction of the batch's."""
         rows = slice(0, DIAGNOSTIC_ROWS)
         sharp = jnp.asarray(self.sharpest, jnp.int32)
-        grad_a = jax.grad(lambda a: self.apply(params, batch.obs[rows], a, sharp).sum())(
-            batch.action[rows])
-        return {"q_mean": q.mean(), "q_std": q.std(), "target_mean": targets.mean(),
-                "grad_a_norm": jnp.linalg.norm(grad_a, axis=-1).mean(),
-                "next_action_mean": next_action.mean(), "next_action_std": next_action.std(),
-                "next_action_at_bound": jnp.mean(jnp.abs(next_action) >= 1.0 - 1e-6)}
+        grad_a = jax.grad(lambda a: self.apply(params, batch.obs[rows], a, sharp).sum())(batch.action[rows])
+        return {
+            "q_mean": q.mean(),
+            "q_std": q.std(),
+            "target_mean": targets.mean(),
+            "grad_a_norm": jnp.linalg.norm(grad_a, axis=-1).mean(),
+            "next_action_mean": next_action.mean(),
+            "next_action_std": next_action.std(),
+            "next_action_at_bound": jnp.mean(jnp.abs(next_action) >= 1.0 - 1e-6),
+        }

@@ -77,9 +77,7 @@ def _truncated_normal_std(bound: float = 2.0) -> float:
 # The reference's linear layers: N(0, 1/fan_in) truncated at 2 stddev and NOT rescaled after
 # the cut. flax's variance_scaling rescales for the cut, so its scale is set to the truncated
 # variance (~0.774): the draws are then exactly truncated_normal(-2, 2) / sqrt(fan_in).
-kernel_init = nn.initializers.variance_scaling(
-    _truncated_normal_std() ** 2, "fan_in", "truncated_normal"
-)
+kernel_init = nn.initializers.variance_scaling(_truncated_normal_std() ** 2, "fan_in", "truncated_normal")
 
 
 def dense(features: int, name: str) -> nn.Dense:

@@ -110,17 +110,14 @@ class CriticConfig:
         if isinstance(self.hidden_sizes, list):
             object.__setattr__(self, "hidden_sizes", tuple(self.hidden_sizes))
         if not isinstance(self.hidden_sizes, tuple) or not self.hidden_sizes:
-            raise ConfigError(
-                f"critic.hidden_sizes must be a non-empty list, got {self.hidden_sizes!r}"
-            )
+            raise ConfigError(f"critic.hidden_sizes must be a non-empty list, got {self.hidden_sizes!r}")
         for i, h in enumerate(self.hidden_sizes):
             _positive(f"critic.hidden_sizes[{i}]", h, integer=True)
         _choice("critic.activation", self.activation, ACTIVATIONS)
         _positive("critic.level_embed_dim", self.level_embed_dim, integer=True)
         if self.level_embed_dim % 2:
             raise ConfigError(
-                f"critic.level_embed_dim must be even (sin and cos halves), got "
-                f"{self.level_embed_dim}"
+                f"critic.level_embed_dim must be even (sin and cos halves), got {self.level_embed_dim}"
             )
         _positive("critic.level_hidden_dim", self.level_hidden_dim, integer=True)
         _positive("critic.num_critics", self.num_critics, integer=True)
@@ -183,9 +180,7 @@ def from_dict(cls: type[T], values: Mapping[str, Any] | None, prefix: str = "") 
     unknown = sorted(set(values) - set(fields))
     if unknown:
         where = prefix.rstrip(".") or cls.__name__
-        raise ConfigError(
-            f"unknown key(s) {unknown} in {where}; valid keys: {sorted(fields)}"
-        )
+        raise ConfigError(f"unknown key(s) {unknown} in {where}; valid keys: {sorted(fields)}")
     kwargs: dict[str, Any] = {}
     for name, value in values.items():
         hint = hints[name]
@@ -261,8 +256,15 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in (
-            "num_envs", "updates_per_step", "total_steps", "buffer_size", "batch_size",
-            "eval_every", "eval_episodes", "chunk_iters", "keep_checkpoints",
+            "num_envs",
+            "updates_per_step",
+            "total_steps",
+            "buffer_size",
+            "batch_size",
+            "eval_every",
+            "eval_episodes",
+            "chunk_iters",
+            "keep_checkpoints",
         ):
             _positive(f"train.{name}", getattr(self, name), integer=True)
         if self.eval_particles is not None:
@@ -273,18 +275,15 @@ class TrainConfig:
                 raise ConfigError(f"train.{name} must be >= 0, got {getattr(self, name)}")
         if self.buffer_size < self.num_envs:
             raise ConfigError(
-                f"train.buffer_size ({self.buffer_size}) must be >= train.num_envs "
-                f"({self.num_envs})"
+                f"train.buffer_size ({self.buffer_size}) must be >= train.num_envs ({self.num_envs})"
             )
         if self.total_steps < self.num_envs:
             raise ConfigError(
-                f"train.total_steps ({self.total_steps}) must be >= train.num_envs "
-                f"({self.num_envs})"
+                f"train.total_steps ({self.total_steps}) must be >= train.num_envs ({self.num_envs})"
             )
         if self.batch_size > self.buffer_size:
             raise ConfigError(
-                f"train.batch_size ({self.batch_size}) must be <= train.buffer_size "
-                f"({self.buffer_size})"
+                f"train.batch_size ({self.batch_size}) must be <= train.buffer_size ({self.buffer_size})"
             )
 
 
@@ -323,8 +322,7 @@ class DistConfig:
             not isinstance(self.coordinator_address, str) or ":" not in self.coordinator_address
         ):
             raise ConfigError(
-                "distributed.coordinator_address must be 'host:port', got "
-                f"{self.coordinator_address!r}"
+                f"distributed.coordinator_address must be 'host:port', got {self.coordinator_address!r}"
             )
         if self.num_processes is not None:
             _positive("distributed.num_processes", self.num_processes, integer=True)

@@ -47,12 +47,15 @@ class Setup:
 
     def replay_bytes(self) -> int:
         """Device memory the replay buffers of all seeds take."""
-        return replay_bytes(self.env.observation_size, self.env.action_size,
-                            self.config.train.buffer_size, self.config.num_seeds)
+        return replay_bytes(
+            self.env.observation_size,
+            self.env.action_size,
+            self.config.train.buffer_size,
+            self.config.num_seeds,
+        )
 
 
 def build(cfg: RunConfig) -> Setup:
     env = make_env(cfg)
     agent = Agent(cfg.algo, env.observation_size, env.action_size)
-    return Setup(config=cfg, env=env, agent=agent,
-                 trainer=Trainer(env, agent, cfg.train))
+    return Setup(config=cfg, env=env, agent=agent, trainer=Trainer(env, agent, cfg.train))

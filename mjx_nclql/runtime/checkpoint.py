@@ -82,8 +82,10 @@ class Checkpointer:
             options=ocp.CheckpointManagerOptions(
                 max_to_keep=keep, enable_async_checkpointing=False, create=True
             ),
-            item_handlers={"state": ocp.StandardCheckpointHandler(),
-                           "policy": ocp.StandardCheckpointHandler()},
+            item_handlers={
+                "state": ocp.StandardCheckpointHandler(),
+                "policy": ocp.StandardCheckpointHandler(),
+            },
         )
 
     def steps(self) -> list[int]:

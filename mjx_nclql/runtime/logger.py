@@ -32,9 +32,21 @@ class MetricsLogger:
     `enabled=False` (every process but the first of a multi-host run) writes nothing.
     """
 
-    def __init__(self, run_dir: str, config: dict, *, metrics_path: str, curve_path: str,
-                 pages_dir: str, wandb_mode: str, project: str, entity: str | None, plot: bool,
-                 resume: bool, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        run_dir: str,
+        config: dict,
+        *,
+        metrics_path: str,
+        curve_path: str,
+        pages_dir: str,
+        wandb_mode: str,
+        project: str,
+        entity: str | None,
+        plot: bool,
+        resume: bool,
+        enabled: bool = True,
+    ) -> None:
         self.run_dir = run_dir
         self.path = metrics_path
         self.plot_path = curve_path
@@ -46,9 +58,15 @@ class MetricsLogger:
             import wandb
 
             self._wandb = wandb.init(
-                project=project, entity=entity, mode=wandb_mode, dir=run_dir, config=config,
-                name=os.path.basename(os.path.abspath(run_dir)), resume="allow" if resume else None,
-                id=self._run_id(run_dir), reinit="finish_previous",
+                project=project,
+                entity=entity,
+                mode=wandb_mode,
+                dir=run_dir,
+                config=config,
+                name=os.path.basename(os.path.abspath(run_dir)),
+                resume="allow" if resume else None,
+                id=self._run_id(run_dir),
+                reinit="finish_previous",
             )
 
     @staticmethod

@@ -32,8 +32,9 @@ class RunResult:
     records: list[Record]
 
 
-def run(cfg: RunConfig, *, max_chunks: int | None = None,
-        progress_fn: Callable[[Record], None] | None = None) -> RunResult:
+def run(
+    cfg: RunConfig, *, max_chunks: int | None = None, progress_fn: Callable[[Record], None] | None = None
+) -> RunResult:
     """Train (or, with `cfg.resume`, continue) one run. `max_chunks` stops after that many
     chunks of this call, checkpointed, as a signal would; `progress_fn(record)` sees every
     metrics record (training chunks and evaluations) as it is logged."""
@@ -53,8 +54,9 @@ def run(cfg: RunConfig, *, max_chunks: int | None = None,
     if cfg.log.render and not capabilities(cfg.env.name).mujoco_model:
         raise ConfigError(f"log.render: env {cfg.env.name!r} has no MuJoCo model to render")
     layout = distributed.seed_layout(cfg)
-    distributed.check_memory(setup.replay_bytes(), layout, f"train.buffer_size="
-                             f"{cfg.train.buffer_size} x num_seeds={cfg.num_seeds}")
+    distributed.check_memory(
+        setup.replay_bytes(), layout, f"train.buffer_size={cfg.train.buffer_size} x num_seeds={cfg.num_seeds}"
+    )
     run_dir = open_run_dir(cfg, multi_host=distributed.multi_host())
     trainer, sched = setup.trainer, setup.schedule
     with Outputs(setup, run_dir, progress_fn) as out, StopFlag(announce=out.primary) as stop:
@@ -78,13 +80,16 @@ def run(cfg: RunConfig, *, max_chunks: int | None = None,
                 out.evaluation(chunk, stats, updates, ts.agent.params)
             signalled = distributed.any_process(stop.signal is not None)  # all hosts agree
             stopping = chunk < sched.total_chunks and (
-                signalled or (max_chunks is not None and chunk - first >= max_chunks))
+                signalled or (max_chunks is not None and chunk - first >= max_chunks)
+            )
             if sched.checkpoint_due(chunk) or stopping:
                 out.checkpoint(chunk, ts)
             if stopping:
                 status = "interrupted"
-                out.say(f"\nstopped by {'a signal' if signalled else 'max_chunks'} at chunk {chunk}; "
-                        f"checkpoint saved; resume with resume={run_dir}")
+                out.say(
+                    f"\nstopped by {'a signal' if signalled else 'max_chunks'} at chunk {chunk}; "
+                    f"checkpoint saved; resume with resume={run_dir}"
+                )
                 break
         out.finished(status, chunk)
         return RunResult(run_dir=run_dir, status=status, state=ts, records=out.records())

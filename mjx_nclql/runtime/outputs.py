@@ -40,8 +40,9 @@ Record = dict[str, Any]
 
 
 class Outputs:
-    def __init__(self, setup: Setup, run_dir: str,
-                 progress_fn: Callable[[Record], None] | None = None) -> None:
+    def __init__(
+        self, setup: Setup, run_dir: str, progress_fn: Callable[[Record], None] | None = None
+    ) -> None:
         self.setup = setup
         self.cfg = setup.config
         self.title = f"{self.cfg.algo.variant} on {setup.env.name}"
@@ -97,11 +98,12 @@ class Outputs:
         chunk, state = 0, fresh
         if self.cfg.resume and self.checkpoints.steps():
             chunk, state = self.checkpoints.restore_latest(fresh)
-            self.say(f"resumed from checkpoint at chunk {chunk} "
-                     f"({self.schedule.env_steps(chunk):,} steps)")
+            self.say(f"resumed from checkpoint at chunk {chunk} ({self.schedule.env_steps(chunk):,} steps)")
         elif self.cfg.resume:  # stopped before its first checkpoint (e.g. killed while compiling)
-            self.say(f"no checkpoint in {self.checkpoints.directory} yet: starting the run "
-                     "afresh from its saved config")
+            self.say(
+                f"no checkpoint in {self.checkpoints.directory} yet: starting the run "
+                "afresh from its saved config"
+            )
         if self.primary and self.cfg.resume:
             truncate_metrics(self.run_dir, self.schedule.env_steps(chunk))
         elif self.primary:
@@ -110,19 +112,30 @@ class Outputs:
             provenance.record(self.run_dir, resumed=bool(self.cfg.resume))
         log = self.cfg.log
         self.logger = MetricsLogger(
-            self.run_dir, to_dict(self.cfg), metrics_path=os.path.join(self.run_dir, METRICS_FILE),
+            self.run_dir,
+            to_dict(self.cfg),
+            metrics_path=os.path.join(self.run_dir, METRICS_FILE),
             curve_path=os.path.join(self.run_dir, CURVE_FILE),
-            pages_dir=os.path.join(self.run_dir, ROLLOUTS_DIR), wandb_mode=log.wandb_mode,
-            project=log.wandb_project, entity=log.wandb_entity, plot=log.plot,
-            resume=bool(self.cfg.resume), enabled=self.primary,
+            pages_dir=os.path.join(self.run_dir, ROLLOUTS_DIR),
+            wandb_mode=log.wandb_mode,
+            project=log.wandb_project,
+            entity=log.wandb_entity,
+            plot=log.plot,
+            resume=bool(self.cfg.resume),
+            enabled=self.primary,
         )
         from tqdm import tqdm
 
         per_chunk = self.schedule.steps_per_chunk
-        self.bar = tqdm(total=self.schedule.env_steps(self.schedule.total_chunks),
-                        initial=chunk * per_chunk, unit="step", unit_scale=True,
-                        disable=not (log.progress and self.primary), dynamic_ncols=True,
-                        file=sys.stdout)
+        self.bar = tqdm(
+            total=self.schedule.env_steps(self.schedule.total_chunks),
+            initial=chunk * per_chunk,
+            unit="step",
+            unit_scale=True,
+            disable=not (log.progress and self.primary),
+            dynamic_ncols=True,
+            file=sys.stdout,
+        )
         self.start_time = time.time()
         return chunk, state
 
@@ -141,8 +154,10 @@ class Outputs:
 
     # ------------------------------------------------------------------ results
     def _steps(self, chunk: int) -> Record:
-        return {"env_steps": self.schedule.env_steps(chunk),
-                "post_warmup_steps": self.schedule.post_warmup_steps(chunk)}
+        return {
+            "env_steps": self.schedule.env_steps(chunk),
+            "post_warmup_steps": self.schedule.post_warmup_steps(chunk),
+        }
 
     def _emit(self, record: Record) -> None:
         assert self.logger is not None, "Outputs.start() first"
@@ -156,29 +171,43 @@ class Outputs:
         self.steps_done += per_chunk
         train_return, train_length = summary.episodes.means()
         record: Record = {
-            "kind": "train", "chunk": chunk, **self._steps(chunk), "updates": updates,
+            "kind": "train",
+            "chunk": chunk,
+            **self._steps(chunk),
+            "updates": updates,
             "phase": "warmup" if self.schedule.is_warmup(chunk - 1) else "train",
-            "wall_time": time.time() - self.start_time, "chunk_seconds": seconds,
+            "wall_time": time.time() - self.start_time,
+            "chunk_seconds": seconds,
             "steps_per_s": per_chunk * self.cfg.num_seeds / seconds,
-            "train_return": train_return, "train_length": train_length,
+            "train_return": train_return,
+            "train_length": train_length,
             **summary.losses,
             "nan_resets": summary.nan_resets_total,
             "sanitised_actions": summary.sanitised_actions_total,
         }
         self._emit(record)
         self.bar.update(per_chunk)
-        self.bar.set_postfix(updates=updates, sps=f"{record['steps_per_s']:.0f}",
-                             eval=self.last_eval, phase=record["phase"])
+        self.bar.set_postfix(
+            updates=updates, sps=f"{record['steps_per_s']:.0f}", eval=self.last_eval, phase=record["phase"]
+        )
         return record
 
     def evaluation(self, chunk: int, stats: EpisodeStats, updates: int, params: Any) -> None:
         """Log an evaluation; with `log.render`, also write a rollout of seed 0 (`params` has
         the seed axis, possibly spread over hosts: every process must call this)."""
         returns = np.asarray(stats.returns)
-        self._emit({"kind": "eval", "chunk": chunk, **self._steps(chunk), "updates": updates,
-                    "wall_time": time.time() - self.start_time,
-                    "eval_return_mean": returns.mean(1), "eval_return_std": returns.std(1),
-                    "eval_length_mean": np.asarray(stats.lengths).mean(1)})
+        self._emit(
+            {
+                "kind": "eval",
+                "chunk": chunk,
+                **self._steps(chunk),
+                "updates": updates,
+                "wall_time": time.time() - self.start_time,
+                "eval_return_mean": returns.mean(1),
+                "eval_return_std": returns.std(1),
+                "eval_length_mean": np.asarray(stats.lengths).mean(1),
+            }
+        )
         self.logger.plot_curve(self.title)
         self.last_eval = f"{returns.mean():.1f}"
         if self.cfg.log.render:
@@ -190,8 +219,9 @@ class Outputs:
         """One episode of seed 0's `params` as Brax's 3-D viewer page."""
         from mjx_nclql.runtime.recording import record_episodes, to_html
 
-        episodes = record_episodes(self.setup.env, self.setup.agent.act, params,
-                                   keys.eval_keys(self.cfg.seed, 1, chunk)[0])
+        episodes = record_episodes(
+            self.setup.env, self.setup.agent.act, params, keys.eval_keys(self.cfg.seed, 1, chunk)[0]
+        )
         return to_html(self.setup.env, episodes, title=f"{self.title}, chunk {chunk}, seed 0")
 
     def checkpoint(self, chunk: int, state: TrainState) -> None:
@@ -202,6 +232,8 @@ class Outputs:
 
     def finished(self, status: str, chunk: int) -> None:
         rate = self.steps_done * self.cfg.num_seeds / max(time.time() - self.start_time, 1e-9)
-        self.say(f"{status}: {chunk * self.schedule.steps_per_chunk:,} steps/seed; {rate:,.0f} "
-                 f"env steps/s over all seeds (this process, compile included); outputs in "
-                 f"{self.run_dir}")
+        self.say(
+            f"{status}: {chunk * self.schedule.steps_per_chunk:,} steps/seed; {rate:,.0f} "
+            f"env steps/s over all seeds (this process, compile included); outputs in "
+            f"{self.run_dir}"
+        )

@@ -71,8 +71,9 @@ def restore_params(
     return cfg, agent, step, params
 
 
-def load(run_dir: str, seed_index: int = 0, num_particles: int | None = None,
-         step: int | None = None) -> Policy:
+def load(
+    run_dir: str, seed_index: int = 0, num_particles: int | None = None, step: int | None = None
+) -> Policy:
     """Policy of seed `seed_index` from checkpoint `step` (default: the newest readable)."""
     num_seeds = load_run_config(run_dir).num_seeds
     if not 0 <= seed_index < num_seeds:

@@ -37,8 +37,13 @@ SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the 
 def _git(source_dir: str, *args: str) -> str | None:
     """stdout of `git -C source_dir args`, or None when git is missing or fails."""
     try:
-        proc = subprocess.run(["git", "-C", source_dir, *args], capture_output=True, text=True,
-                              timeout=10, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            ["git", "-C", source_dir, *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return proc.stdout if proc.returncode == 0 else None
@@ -74,18 +79,24 @@ def device_info() -> dict[str, Any]:
     import jax
 
     devices = jax.devices()
-    return {"backend": jax.default_backend(), "kind": devices[0].device_kind,
-            "count": len(devices), "process_count": jax.process_count()}
+    return {
+        "backend": jax.default_backend(),
+        "kind": devices[0].device_kind,
+        "count": len(devices),
+        "process_count": jax.process_count(),
+    }
 
 
-def gather(source_dir: str = SOURCE_DIR, *, resumed: bool = False,
-           device: bool = True) -> dict[str, Any]:
+def gather(source_dir: str = SOURCE_DIR, *, resumed: bool = False, device: bool = True) -> dict[str, Any]:
     """One start's record; `device=False` leaves out the device (and does not import jax)."""
     commit, dirty = git_state(source_dir)
     entry: dict[str, Any] = {
         "started_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "resumed": resumed, "commit": commit, "dirty": dirty,
-        "python": platform.python_version(), "packages": package_versions(),
+        "resumed": resumed,
+        "commit": commit,
+        "dirty": dirty,
+        "python": platform.python_version(),
+        "packages": package_versions(),
     }
     if device:
         entry["device"] = device_info()

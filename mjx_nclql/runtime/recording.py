@@ -58,8 +58,7 @@ def _episode_program(env: Env, act: ActFn, episodes: int) -> Any:  # run renders
     from mjx_nclql.runtime.rollout import play_episodes
 
     def record(state: Any) -> tuple:
-        return (state.data.qpos, state.data.qvel, state.reward, state.terminated,
-                state.info["nonfinite"])
+        return (state.data.qpos, state.data.qvel, state.reward, state.terminated, state.info["nonfinite"])
 
     def program(params: Any, key: jax.Array) -> tuple[Any, Any, Any]:
         stats, first, steps = play_episodes(env, act, params, key, episodes, record)
@@ -79,8 +78,7 @@ def record_episodes(env: Env, act: ActFn, params: Any, key: Any, episodes: int =
     require_mujoco_model(env)
     if isinstance(key, int):
         key = jax.random.PRNGKey(key)
-    stats, first, steps = jax.device_get(
-        _episode_program(env, act, episodes)(params, key))
+    stats, first, steps = jax.device_get(_episode_program(env, act, episodes)(params, key))
     qpos0, qvel0 = (np.asarray(x, np.float64) for x in first)
     qpos, qvel, reward, terminated, nonfinite = (np.asarray(x) for x in steps)
     out = []
@@ -91,20 +89,27 @@ def record_episodes(env: Env, act: ActFn, params: Any, key: Any, episodes: int =
         finite = np.all(np.isfinite(frames_q), axis=1) & np.all(np.isfinite(frames_v), axis=1)
         keep = int(np.argmin(finite)) if not finite.all() else len(finite)
         rewards = reward[:length, i].astype(np.float64)
-        out.append(Episode(
-            qpos=frames_q[:keep], qvel=frames_v[:keep], rewards=rewards,
-            episode_return=float(rewards.sum()), length=length,
-            terminated=bool(length and terminated[length - 1, i]),
-            nonfinite=bool(length and nonfinite[:length, i].any()),
-        ))
+        out.append(
+            Episode(
+                qpos=frames_q[:keep],
+                qvel=frames_v[:keep],
+                rewards=rewards,
+                episode_return=float(rewards.sum()),
+                length=length,
+                terminated=bool(length and terminated[length - 1, i]),
+                nonfinite=bool(length and nonfinite[:length, i].any()),
+            )
+        )
     return out
 
 
 def require_mujoco_model(env: Env) -> None:
     """Analytic probe tasks have no bodies to draw."""
     if getattr(env, "mj_model", None) is None:
-        raise RenderError(f"env {getattr(env, 'name', type(env).__name__)!r} has no MuJoCo model "
-                          "(a probe task?): there is nothing to render")
+        raise RenderError(
+            f"env {getattr(env, 'name', type(env).__name__)!r} has no MuJoCo model "
+            "(a probe task?): there is nothing to render"
+        )
 
 
 def stacked_frames(episode: Episode | Sequence[Episode]) -> tuple[np.ndarray, np.ndarray]:
@@ -151,8 +156,13 @@ def brax_states(env: MjxEnv, qpos: np.ndarray, qvel: np.ndarray) -> list[Any]:
     xpos, xquat = body_poses(env.mj_model, qpos)
     zeros = np.zeros((env.mj_model.nbody - 1, 3))
     return [
-        base.State(q=q, qd=qd, x=base.Transform(pos=np.round(p[1:], 4), rot=np.round(r[1:], 5)),
-                   xd=base.Motion(ang=zeros, vel=zeros), contact=None)
+        base.State(
+            q=q,
+            qd=qd,
+            x=base.Transform(pos=np.round(p[1:], 4), rot=np.round(r[1:], 5)),
+            xd=base.Motion(ang=zeros, vel=zeros),
+            contact=None,
+        )
         for q, qd, p, r in zip(qpos, qvel, xpos, xquat, strict=True)
     ]
 
@@ -166,6 +176,5 @@ def to_html(env: MjxEnv, episode: Episode | Sequence[Episode], title: str | None
     qpos, qvel = stacked_frames(episode)
     page = html.render(brax_system(env), brax_states(env, qpos, qvel), height="100vh", colab=False)
     if title:
-        page = page.replace("<title>Brax visualizer</title>",
-                            f"<title>{escape(title)}</title>", 1)
+        page = page.replace("<title>Brax visualizer</title>", f"<title>{escape(title)}</title>", 1)
     return page

@@ -52,7 +52,11 @@ def run_episodes(env: Env, act: ActFn, params: Any, key: jax.Array, num_episodes
 
 
 def play_episodes(
-    env: Env, act: ActFn, params: Any, key: jax.Array, num_episodes: int,
+    env: Env,
+    act: ActFn,
+    params: Any,
+    key: jax.Array,
+    num_episodes: int,
     record: Callable[[Any], Any] | None = None,
 ) -> tuple[EpisodeStats, Any, Any]:
     """`run_episodes`'s episodes through all `env.episode_length` steps, plus `record(state)`

@@ -59,15 +59,22 @@ def for_resume(cfg: RunConfig) -> RunConfig:
     if not cfg.resume:
         return cfg
     resume_dir = os.path.abspath(cfg.resume)
-    return dataclasses.replace(load_run_config(resume_dir), resume=resume_dir, run_dir=resume_dir,
-                               distributed=cfg.distributed, compile_cache=cfg.compile_cache)
+    return dataclasses.replace(
+        load_run_config(resume_dir),
+        resume=resume_dir,
+        run_dir=resume_dir,
+        distributed=cfg.distributed,
+        compile_cache=cfg.compile_cache,
+    )
 
 
 def open_run_dir(cfg: RunConfig, multi_host: bool) -> str:
     """The run's directory, created; a new run refuses one that already holds a run."""
     if multi_host and not cfg.run_dir:
-        raise ConfigError("a multi-host run needs an explicit run_dir= on a filesystem all hosts "
-                          "share (the default name carries each host's own clock)")
+        raise ConfigError(
+            "a multi-host run needs an explicit run_dir= on a filesystem all hosts "
+            "share (the default name carries each host's own clock)"
+        )
     if cfg.run_dir:
         path = os.path.abspath(cfg.run_dir)
     else:
@@ -76,8 +83,7 @@ def open_run_dir(cfg: RunConfig, multi_host: bool) -> str:
         path = os.path.abspath(os.path.join("runs", name))
     if not cfg.resume and os.path.exists(os.path.join(path, CONFIG_FILE)):
         raise ConfigError(
-            f"run_dir {path} already holds a run; pass resume={path} to continue it or "
-            "choose another run_dir"
+            f"run_dir {path} already holds a run; pass resume={path} to continue it or choose another run_dir"
         )
     distributed.barrier("run_dir checked")  # before process 0 writes into it
     os.makedirs(path, exist_ok=True)

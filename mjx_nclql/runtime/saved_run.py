@@ -22,8 +22,9 @@ class RunDirError(MjxNclqlError, ValueError):
     """A directory is not a usable run: missing, unreadable config, or no checkpoint."""
 
 
-def saved_run(run_dir: str, purpose: str,
-              usable: Callable[[RunConfig], str | None] | None = None) -> tuple[RunConfig, list[int]]:
+def saved_run(
+    run_dir: str, purpose: str, usable: Callable[[RunConfig], str | None] | None = None
+) -> tuple[RunConfig, list[int]]:
     """(config, checkpoint steps) of a run to `purpose` (e.g. "evaluate"), or a RunDirError
     that says what is missing; `usable(cfg)` may name a reason the run's config cannot serve."""
     if not os.path.isdir(run_dir):
@@ -64,6 +65,8 @@ def checkpoint_at(cfg: RunConfig, chunks: Sequence[int], step: int | None, run_d
         step = max(by_step)
     if step not in by_step:
         valid = ", ".join(str(s) for s in sorted(by_step))
-        raise RunDirError(f"no checkpoint at --step {step} in {run_dir}; valid --step values "
-                          f"(post-warm-up transitions): {valid}")
+        raise RunDirError(
+            f"no checkpoint at --step {step} in {run_dir}; valid --step values "
+            f"(post-warm-up transitions): {valid}"
+        )
     return step, by_step[step]

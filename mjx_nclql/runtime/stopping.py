@@ -39,9 +39,13 @@ class StopFlag:
         self.signal = signum
         if self.announce:
             when = f" (about {self.chunk_seconds:.0f} s)" if self.chunk_seconds else ""
-            print(f"\n{signal.Signals(signum).name} received: stopping after the current chunk"
-                  f"{when} with a checkpoint; send it again to stop now (the last checkpoint "
-                  "stays valid)", file=sys.stderr, flush=True)
+            print(
+                f"\n{signal.Signals(signum).name} received: stopping after the current chunk"
+                f"{when} with a checkpoint; send it again to stop now (the last checkpoint "
+                "stays valid)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self._previous.items():

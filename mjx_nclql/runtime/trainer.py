@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from mjx_nclql.core.config import TrainConfig
 
 # What each compiled function is called in the console ("compiling the training chunk ...").
-COMPILED_NAMES = {"warmup_chunk": "warm-up chunk", "train_chunk": "training chunk",
-                  "evaluate": "evaluation"}
+COMPILED_NAMES = {"warmup_chunk": "warm-up chunk", "train_chunk": "training chunk", "evaluate": "evaluation"}
 SEED_AXIS = "seed"  # the axis name of the vmap over seeds (the env batch reduces over it)
 
 
@@ -56,16 +55,20 @@ class EpisodeTotals:
     @classmethod
     def of_step(cls, envs: VecState) -> EpisodeTotals:
         """The episodes that ended on the step that produced `envs`."""
-        return cls(count=envs.ep_done.sum(),
-                   return_sum=envs.ep_return.sum().astype(jnp.float32),  # 0 where not ended
-                   length_sum=envs.ep_length.sum().astype(jnp.float32))
+        return cls(
+            count=envs.ep_done.sum(),
+            return_sum=envs.ep_return.sum().astype(jnp.float32),  # 0 where not ended
+            length_sum=envs.ep_length.sum().astype(jnp.float32),
+        )
 
     def means(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean return, mean length) per seed on the host; NaN where no episode ended."""
         count = np.asarray(self.count)
         ended = np.maximum(count, 1)  # no division by zero: those entries become NaN below
-        return (np.where(count > 0, np.asarray(self.return_sum) / ended, np.nan),
-                np.where(count > 0, np.asarray(self.length_sum) / ended, np.nan))
+        return (
+            np.where(count > 0, np.asarray(self.return_sum) / ended, np.nan),
+            np.where(count > 0, np.asarray(self.length_sum) / ended, np.nan),
+        )
 
 
 @flax.struct.dataclass
@@ -125,8 +128,9 @@ class Trainer:
         """Chunk `index` (0-based) of the schedule: warm-up or training."""
         return getattr(self, self.chunk_name(index))(state)
 
-    def compile_once(self, name: str, *args: Any,
-                     announce: Callable[[str, Callable[[], float]], None]) -> None:
+    def compile_once(
+        self, name: str, *args: Any, announce: Callable[[str, Callable[[], float]], None]
+    ) -> None:
         """Compile function `name` for `args` ahead of its first call (which then reuses the
         program), through `announce(what, compile)` so the caller can show compiling as a
         phase of its own rather than as a slow first chunk; a no-op once compiled."""
@@ -165,8 +169,9 @@ class Trainer:
         key, act_key, upd_key = jax.random.split(ts.key, 3)
         obs = ts.envs.obs.astype(jnp.float32)
         if warmup:
-            actions = jax.random.uniform(act_key, (self.cfg.num_envs, self.env.action_size),
-                                         minval=-1.0, maxval=1.0)
+            actions = jax.random.uniform(
+                act_key, (self.cfg.num_envs, self.env.action_size), minval=-1.0, maxval=1.0
+            )
         else:
             actions = self.agent.act(ts.agent.params, obs, act_key)
         envs = self.vec.step(ts.envs, actions)
@@ -181,16 +186,17 @@ class Trainer:
         losses: dict[str, jax.Array] = {}
         agent_state = ts.agent
         if not warmup:
-
             keys = jax.random.split(upd_key, self.cfg.updates_per_step)
             agent_state, metrics = jax.lax.scan(
-                lambda state, k: self.sampled_update(state, buffer, k), agent_state, keys)
+                lambda state, k: self.sampled_update(state, buffer, k), agent_state, keys
+            )
             losses = jax.tree.map(jnp.mean, metrics)
         new = TrainState(agent=agent_state, buffer=buffer, envs=envs, key=key)
         return new, (EpisodeTotals.of_step(envs), losses)
 
-    def sampled_update(self, state: AgentState, buffer: Any, key: jax.Array
-                       ) -> tuple[AgentState, dict[str, jax.Array]]:
+    def sampled_update(
+        self, state: AgentState, buffer: Any, key: jax.Array
+    ) -> tuple[AgentState, dict[str, jax.Array]]:
         """One update on a batch freshly drawn from `buffer` (what training does, and what
         the benchmark times)."""
         sample_key, update_key = jax.random.split(key)
@@ -218,5 +224,4 @@ class Trainer:
     def eval_agent(self) -> Agent:
         """The agent evaluations act with: the training sampler, unless `eval_particles` sets
         another number of chains."""
-        return self.agent.with_particles(
-            self.cfg.eval_particles or self.agent.cfg.sampler.num_particles)
+        return self.agent.with_particles(self.cfg.eval_particles or self.agent.cfg.sampler.num_particles)

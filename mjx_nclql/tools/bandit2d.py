@@ -127,8 +127,13 @@ def algo_configs(cfg: BanditConfig, grad_norm: bool) -> dict[str, AlgoConfig]:
     critic = CriticConfig(hidden_sizes=cfg.hidden)
     common = dict(critic=critic, lr=cfg.lr, reward_scale=cfg.reward_scale)
     nc = SamplerConfig(
-        w=cfg.w, num_levels=cfg.num_levels, steps_per_level=cfg.steps_per_level,
-        sigma_max=cfg.sigma_max, sigma_min=cfg.sigma_min, eps=cfg.eps, grad_norm=grad_norm,
+        w=cfg.w,
+        num_levels=cfg.num_levels,
+        steps_per_level=cfg.steps_per_level,
+        sigma_max=cfg.sigma_max,
+        sigma_min=cfg.sigma_min,
+        eps=cfg.eps,
+        grad_norm=grad_norm,
     )
     plain = dataclasses.replace(
         nc, num_levels=1, steps_per_level=cfg.num_levels * cfg.steps_per_level, eps=cfg.lql_eps
@@ -146,8 +151,9 @@ def algo_configs(cfg: BanditConfig, grad_norm: bool) -> dict[str, AlgoConfig]:
 def _transitions(actions: jax.Array) -> Batch:
     n = actions.shape[0]
     obs = jnp.zeros((n, OBS_DIM), jnp.float32)
-    return Batch(obs=obs, action=actions, reward=reward(actions), next_obs=obs,
-                 terminated=jnp.ones((n,), jnp.float32))
+    return Batch(
+        obs=obs, action=actions, reward=reward(actions), next_obs=obs, terminated=jnp.ones((n,), jnp.float32)
+    )
 
 
 def make_train(algo: AlgoConfig, cfg: BanditConfig):
@@ -162,8 +168,10 @@ def make_train(algo: AlgoConfig, cfg: BanditConfig):
     cheap = dataclasses.replace(algo.sampler, steps_per_level=1)
     updater = Agent(dataclasses.replace(algo, sampler=cheap), OBS_DIM, 2)
     buffer = fbx.make_item_buffer(
-        max_length=cfg.buffer_size, min_length=cfg.batch_size,
-        sample_batch_size=cfg.batch_size, add_batches=True,
+        max_length=cfg.buffer_size,
+        min_length=cfg.batch_size,
+        sample_batch_size=cfg.batch_size,
+        add_batches=True,
     )
     obs = jnp.zeros((cfg.actions_per_step, OBS_DIM), jnp.float32)
 
@@ -240,8 +248,7 @@ def evaluate(
     return out, actions, q_learned
 
 
-def run(cfg: BanditConfig, out_dir: str | Path | None = None, verbose: bool = True
-        ) -> dict[str, Any]:
+def run(cfg: BanditConfig, out_dir: str | Path | None = None, verbose: bool = True) -> dict[str, Any]:
     """Train every method, evaluate, optionally write figure + JSON; returns the results."""
     _, pts = grid(cfg.grid_n)
     q_true = cfg.reward_scale * np.asarray(reward(jnp.asarray(pts)))
@@ -249,8 +256,11 @@ def run(cfg: BanditConfig, out_dir: str | Path | None = None, verbose: bool = Tr
     results: dict[str, Any] = {
         "config": dataclasses.asdict(cfg),
         "task": {
-            "centers": CENTERS.tolist(), "widths": WIDTHS.tolist(), "heights": HEIGHTS.tolist(),
-            "mode_radius": MODE_RADIUS, "boltzmann_masses": weights.round(4).tolist(),
+            "centers": CENTERS.tolist(),
+            "widths": WIDTHS.tolist(),
+            "heights": HEIGHTS.tolist(),
+            "mode_radius": MODE_RADIUS,
+            "boltzmann_masses": weights.round(4).tolist(),
             "categories": [*MODE_NAMES, "none"],
         },
         "methods": {},
@@ -269,7 +279,9 @@ def run(cfg: BanditConfig, out_dir: str | Path | None = None, verbose: bool = Tr
             seconds = time.perf_counter() - t0
             res, actions, q_learned = evaluate(agent, state, cfg, weights, eval_key)
             res.update(
-                variant=name, grad_norm=gn, train_seconds=round(seconds, 1),
+                variant=name,
+                grad_norm=gn,
+                train_seconds=round(seconds, 1),
                 final_td_loss=float(td[-100:].mean()),
                 sampler=dataclasses.asdict(algo.sampler),
             )
@@ -291,12 +303,16 @@ def print_table(results: dict[str, Any]) -> None:
     cats = results["task"]["categories"]
     head = f"{'method':18s} {'visited':>7s} {'TV':>6s} {'TV(exactQ)':>10s} {'Q MAE':>6s} "
     print(head + " ".join(f"{c:>6s}" for c in cats))
-    print(f"{'Boltzmann':18s} {1.0:7.2f} {0.0:6.3f} {'':>10s} {'':>6s} "
-          + " ".join(f"{x:6.3f}" for x in results["task"]["boltzmann_masses"]))
+    print(
+        f"{'Boltzmann':18s} {1.0:7.2f} {0.0:6.3f} {'':>10s} {'':>6s} "
+        + " ".join(f"{x:6.3f}" for x in results["task"]["boltzmann_masses"])
+    )
     for label, r in results["methods"].items():
-        print(f"{label:18s} {r['modes_visited']:7.2f} {r['total_variation']:6.3f} "
-              f"{r['exact_q_sampler']['total_variation']:10.3f} {r['q_mae_grid']:6.3f} "
-              + " ".join(f"{x:6.3f}" for x in r["frequencies"]))
+        print(
+            f"{label:18s} {r['modes_visited']:7.2f} {r['total_variation']:6.3f} "
+            f"{r['exact_q_sampler']['total_variation']:10.3f} {r['q_mae_grid']:6.3f} "
+            + " ".join(f"{x:6.3f}" for x in r["frequencies"])
+        )
 
 
 # --- figure ----------------------------------------------------------------------------------
@@ -328,8 +344,13 @@ def _plot_frequencies(ax: Any, results: dict[str, Any], methods: list[str]) -> N
     ax.set_title("per-mode frequency")
 
 
-def plot(results: dict[str, Any], samples: dict[str, np.ndarray],
-         q_grids: dict[str, np.ndarray], cfg: BanditConfig, path: Path) -> None:
+def plot(
+    results: dict[str, Any],
+    samples: dict[str, np.ndarray],
+    q_grids: dict[str, np.ndarray],
+    cfg: BanditConfig,
+    path: Path,
+) -> None:
     """Landscape, Boltzmann density, per-mode bars and every method's samples."""
     import matplotlib
 
@@ -354,8 +375,7 @@ def plot(results: dict[str, Any], samples: dict[str, np.ndarray],
     ax = axes[0, 1]
     ax.imshow(dens, origin="lower", extent=ext, cmap="magma")
     _mark_modes(ax)
-    ax.set_title("Boltzmann exp(w Q*)  masses " + "/".join(f"{m:.2f}" for m in w_masses[:4]),
-                 fontsize=9)
+    ax.set_title("Boltzmann exp(w Q*)  masses " + "/".join(f"{m:.2f}" for m in w_masses[:4]), fontsize=9)
     _plot_frequencies(axes[0, 2], results, methods)
     for j in range(3, ncols):
         axes[0, j].axis("off")
@@ -366,12 +386,17 @@ def plot(results: dict[str, Any], samples: dict[str, np.ndarray],
         x = samples[m][:2000]
         ax.scatter(x[:, 0], x[:, 1], s=2, alpha=0.4)
         _mark_modes(ax)
-        ax.set_title(f"{m}: visited {res['modes_visited']:.2f}, TV {res['total_variation']:.3f}\n"
-                     f"Q MAE {res['q_mae_grid']:.3f}", fontsize=9)
+        ax.set_title(
+            f"{m}: visited {res['modes_visited']:.2f}, TV {res['total_variation']:.3f}\n"
+            f"Q MAE {res['q_mae_grid']:.3f}",
+            fontsize=9,
+        )
     for j in range(len(methods), ncols):
         axes[1, j].axis("off")
-    fig.suptitle(f"2-D bandit, w={cfg.w}, reward scale {cfg.reward_scale}, "
-                 f"{cfg.steps} updates, L*T={cfg.num_levels * cfg.steps_per_level}")
+    fig.suptitle(
+        f"2-D bandit, w={cfg.w}, reward scale {cfg.reward_scale}, "
+        f"{cfg.steps} updates, L*T={cfg.num_levels * cfg.steps_per_level}"
+    )
     fig.tight_layout()
     with atomic_path(str(path), ".png") as tmp:
         fig.savefig(tmp, dpi=110)
@@ -386,8 +411,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--small", action="store_true", help="the quick version the test runs")
     p.add_argument("--lql-eps", type=float, default=None, help="LQL's step size")
     p.add_argument("--methods", default=None, help="comma-separated subset of nclql,lql")
-    p.add_argument("--grad-norm", choices=("off", "on", "both"), default=None,
-                   help="which gradient-normalisation settings to run (default: both; --small: off)")
+    p.add_argument(
+        "--grad-norm",
+        choices=("off", "on", "both"),
+        default=None,
+        help="which gradient-normalisation settings to run (default: both; --small: off)",
+    )
     args = p.parse_args(argv)
     kw: dict[str, Any] = {"seed": args.seed}
     if args.steps is not None:

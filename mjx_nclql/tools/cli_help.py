@@ -15,8 +15,13 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
-        if default is None or default is False or default is argparse.SUPPRESS or default == [] \
-                or "default" in text:
+        if (
+            default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or default == []
+            or "default" in text
+        ):
             return text
         return super()._get_help_string(action)
 
@@ -27,10 +32,17 @@ def usage_examples(doc: str | None) -> str | None:
     return "examples:\n" + "\n".join(f"  {line}" for line in lines) if lines else None
 
 
-def command_parser(prog: str, description: str, doc: str | None,
-                   parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
-                   ) -> argparse.ArgumentParser:
+def command_parser(
+    prog: str,
+    description: str,
+    doc: str | None,
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
     """An ArgumentParser for `python -m <prog>` that shows defaults and the module docstring's
     usage examples."""
-    return parser_class(prog=f"python -m {prog}", description=description,
-                        epilog=usage_examples(doc), formatter_class=HelpFormatter)
+    return parser_class(
+        prog=f"python -m {prog}",
+        description=description,
+        epilog=usage_examples(doc),
+        formatter_class=HelpFormatter,
+    )

@@ -70,9 +70,15 @@ GRIDS: dict[str, Grid] = {
         update_seeds=(1, 5),
         update_count=100,
         update_overrides=(),
-        train_rows=(("halfcheetah", "paper", 1), ("halfcheetah", "paper", 5),
-                    ("halfcheetah", "fast", 1), ("ant", "paper", 5), ("ant", "fast", 1),
-                    ("humanoid", "paper", 5), ("humanoid", "fast", 1)),
+        train_rows=(
+            ("halfcheetah", "paper", 1),
+            ("halfcheetah", "paper", 5),
+            ("halfcheetah", "fast", 1),
+            ("ant", "paper", 5),
+            ("ant", "fast", 1),
+            ("humanoid", "paper", 5),
+            ("humanoid", "fast", 1),
+        ),
         # paper chunks are cut to 100 vector steps for timing; fast keeps its own 16
         train_overrides={"paper": ("train.chunk_iters=100",), "fast": ()},
         run_task="hopper",
@@ -89,21 +95,41 @@ GRIDS: dict[str, Grid] = {
         update_batches=(8,),
         update_seeds=(1, 2),
         update_count=2,
-        update_overrides=("algo.critic.hidden_sizes=[16]", "algo.sampler.num_levels=2",
-                          "algo.sampler.steps_per_level=1"),
+        update_overrides=(
+            "algo.critic.hidden_sizes=[16]",
+            "algo.sampler.num_levels=2",
+            "algo.sampler.steps_per_level=1",
+        ),
         train_rows=(("probe_two_step", "smoke", 2),),
-        train_overrides={"smoke": ("train.chunk_iters=5", "algo.critic.hidden_sizes=[16]",
-                                   "algo.sampler.num_levels=2", "algo.sampler.steps_per_level=1",
-                                   "train.buffer_size=1000")},
+        train_overrides={
+            "smoke": (
+                "train.chunk_iters=5",
+                "algo.critic.hidden_sizes=[16]",
+                "algo.sampler.num_levels=2",
+                "algo.sampler.steps_per_level=1",
+                "train.buffer_size=1000",
+            )
+        },
         run_task="probe_two_step",
         run_preset="smoke",
         run_seconds=240,  # ends on its own well before
-        run_overrides=("train.total_steps=400", "train.warmup_steps=80", "train.chunk_iters=10",
-                       "train.eval_every=80", "train.checkpoint_every=0", "train.eval_episodes=2",
-                       "algo.critic.hidden_sizes=[16]", "algo.sampler.num_levels=2",
-                       "algo.sampler.steps_per_level=1", "train.batch_size=32"),
+        run_overrides=(
+            "train.total_steps=400",
+            "train.warmup_steps=80",
+            "train.chunk_iters=10",
+            "train.eval_every=80",
+            "train.checkpoint_every=0",
+            "train.eval_episodes=2",
+            "algo.critic.hidden_sizes=[16]",
+            "algo.sampler.num_levels=2",
+            "algo.sampler.steps_per_level=1",
+            "train.batch_size=32",
+        ),
         cache_overrides=("train.total_steps=80",),
-        expect_env=30.0, expect_update=15.0, expect_train=60.0, expect_cache=90.0,  # a 2-core CPU
+        expect_env=30.0,
+        expect_update=15.0,
+        expect_train=60.0,
+        expect_cache=90.0,  # a 2-core CPU
     ),
 }
 
@@ -130,8 +156,12 @@ def machine() -> dict[str, Any]:
     dev = jax.devices()[0]
     driver = "-"
     if shutil.which("nvidia-smi"):
-        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         driver = out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout else "-"
     return {
         "device": getattr(dev, "device_kind", str(dev)),
@@ -153,9 +183,14 @@ def env_only(task: str, num_envs: int, steps: int) -> dict[str, Any]:
     from envs.bench import bench_task
 
     r = bench_task(task, num_envs, steps, repeats=2)
-    return {"env": task, "num_envs": num_envs, "env_steps_per_s": r["env_steps_per_s"],
-            "compile_s": r["compile_reset_s"] + r["compile_rollout_s"],
-            "program_mib": _mib(r["program_bytes"]), "episodes": r["episodes"]}
+    return {
+        "env": task,
+        "num_envs": num_envs,
+        "env_steps_per_s": r["env_steps_per_s"],
+        "compile_s": r["compile_reset_s"] + r["compile_rollout_s"],
+        "program_mib": _mib(r["program_bytes"]),
+        "episodes": r["episodes"],
+    }
 
 
 def update_latency(batch: int, seeds: int, count: int, overrides: tuple[str, ...]) -> dict[str, Any]:
@@ -179,9 +214,14 @@ def update_latency(batch: int, seeds: int, count: int, overrides: tuple[str, ...
         t = time.perf_counter()
         jax.block_until_ready(compiled(state, keys))
         best = min(best, time.perf_counter() - t)
-    return {"batch": batch, "seeds": seeds, "ms_per_update": 1e3 * best / count,
-            "updates_per_s": count * seeds / best, "compile_s": compile_s,
-            "program_mib": _mib(program_bytes(compiled))}
+    return {
+        "batch": batch,
+        "seeds": seeds,
+        "ms_per_update": 1e3 * best / count,
+        "updates_per_s": count * seeds / best,
+        "compile_s": compile_s,
+        "program_mib": _mib(program_bytes(compiled)),
+    }
 
 
 def training(task: str, preset: str, seeds: int, overrides: tuple[str, ...]) -> dict[str, Any]:
@@ -190,27 +230,46 @@ def training(task: str, preset: str, seeds: int, overrides: tuple[str, ...]) -> 
     cfg = load_config(task, preset, "nclql", [*overrides, f"num_seeds={seeds}"])
     fig = measure(cfg, repeats=2)
     est = protocol_estimate(fig, cfg)
-    return {"env": task, "preset": preset, "seeds": seeds, "num_envs": fig["num_envs"],
-            "batch": fig["batch_size"], "updates_per_step": fig["updates_per_step"],
-            "env_only_steps_per_s": fig["env_steps_per_s_env_only"],
-            "train_steps_per_s": fig["env_steps_per_s_train"],
-            "train_updates_per_s": fig["updates_per_s_train"],
-            "share_sample": fig["share_sampling"], "share_env": fig["share_env"],
-            "share_update": fig["share_updates"],
-            "compile_s": sum(fig["compile_s"].values()),
-            "train_program_mib": _mib(fig["train_program_bytes"]),
-            "train_gflops": fig["train_gflops"], "matmul_peak_gflops": fig["matmul_peak_gflops"],
-            "fraction_of_peak": fig["train_fraction_of_peak"],
-            "protocol_minutes": 60.0 * est["hours_per_program"]}
+    return {
+        "env": task,
+        "preset": preset,
+        "seeds": seeds,
+        "num_envs": fig["num_envs"],
+        "batch": fig["batch_size"],
+        "updates_per_step": fig["updates_per_step"],
+        "env_only_steps_per_s": fig["env_steps_per_s_env_only"],
+        "train_steps_per_s": fig["env_steps_per_s_train"],
+        "train_updates_per_s": fig["updates_per_s_train"],
+        "share_sample": fig["share_sampling"],
+        "share_env": fig["share_env"],
+        "share_update": fig["share_updates"],
+        "compile_s": sum(fig["compile_s"].values()),
+        "train_program_mib": _mib(fig["train_program_bytes"]),
+        "train_gflops": fig["train_gflops"],
+        "matmul_peak_gflops": fig["matmul_peak_gflops"],
+        "fraction_of_peak": fig["train_fraction_of_peak"],
+        "protocol_minutes": 60.0 * est["hours_per_program"],
+    }
 
 
-def _train_command(task: str, preset: str, run_dir: str, cache: str | None,
-                   overrides: tuple[str, ...]) -> list[str]:
+def _train_command(
+    task: str, preset: str, run_dir: str, cache: str | None, overrides: tuple[str, ...]
+) -> list[str]:
     from mjx_nclql.core.cli_config import env_overrides
 
-    return [sys.executable, "-m", "mjx_nclql.train", *env_overrides(task), f"preset={preset}",
-            "log.wandb_mode=disabled", "log.progress=false", "log.plot=false",
-            f"run_dir={run_dir}", f"compile_cache={cache if cache else 'null'}", *overrides]
+    return [
+        sys.executable,
+        "-m",
+        "mjx_nclql.train",
+        *env_overrides(task),
+        f"preset={preset}",
+        "log.wandb_mode=disabled",
+        "log.progress=false",
+        "log.plot=false",
+        f"run_dir={run_dir}",
+        f"compile_cache={cache if cache else 'null'}",
+        *overrides,
+    ]
 
 
 def _run_process(cmd: list[str], limit_s: float, log_path: str) -> tuple[float, int]:
@@ -247,14 +306,22 @@ def cache_starts(out: str, grid: Grid) -> list[dict[str, Any]]:
     for label in ("first start", "second start"):
         run_dir = os.path.join(out, "work", f"cache-{label.replace(' ', '-')}")
         shutil.rmtree(run_dir, ignore_errors=True)
-        cmd = _train_command(grid.run_task, grid.run_preset, run_dir, cache,
-                             (*grid.run_overrides, *grid.cache_overrides))
+        cmd = _train_command(
+            grid.run_task, grid.run_preset, run_dir, cache, (*grid.run_overrides, *grid.cache_overrides)
+        )
         wall, code = _run_process(cmd, 600, run_dir + ".log")
         evals = _evaluations(run_dir)
-        rows.append({"start": label, "env": grid.run_task, "wall_s": wall, "exit_code": code,
-                     "cache_entries": compile_cache.entries(cache),
-                     # the same seed, so the same numbers whether compiled or loaded
-                     "final_eval_return": evals[-1]["eval_return"] if evals else float("nan")})
+        rows.append(
+            {
+                "start": label,
+                "env": grid.run_task,
+                "wall_s": wall,
+                "exit_code": code,
+                "cache_entries": compile_cache.entries(cache),
+                # the same seed, so the same numbers whether compiled or loaded
+                "final_eval_return": evals[-1]["eval_return"] if evals else float("nan"),
+            }
+        )
     return rows
 
 
@@ -265,23 +332,39 @@ def _evaluations(run_dir: str) -> list[dict[str, Any]]:
         return []
     with open(path) as f:
         records = [json.loads(line) for line in f if line.strip()]
-    return [{"wall_s": r["wall_time"], "post_warmup_steps": r["post_warmup_steps"],
-             "updates": r["updates"], "eval_return": float(np.mean(r["eval_return_mean"]))}
-            for r in records if r.get("kind") == "eval"]
+    return [
+        {
+            "wall_s": r["wall_time"],
+            "post_warmup_steps": r["post_warmup_steps"],
+            "updates": r["updates"],
+            "eval_return": float(np.mean(r["eval_return_mean"])),
+        }
+        for r in records
+        if r.get("kind") == "eval"
+    ]
 
 
 def short_run(out: str, grid: Grid, limit_s: float) -> list[dict[str, Any]]:
     """A `fast` training stopped after `limit_s`: its evaluations against wall time."""
     run_dir = os.path.join(out, "work", f"{grid.run_task}-{grid.run_preset}")
     shutil.rmtree(run_dir, ignore_errors=True)
-    cmd = _train_command(grid.run_task, grid.run_preset, run_dir,
-                         os.path.join(out, "work", "xla-cache"), grid.run_overrides)
+    cmd = _train_command(
+        grid.run_task, grid.run_preset, run_dir, os.path.join(out, "work", "xla-cache"), grid.run_overrides
+    )
     wall, code = _run_process(cmd, limit_s, run_dir + ".log")
     rows = [{"env": grid.run_task, "preset": grid.run_preset, **e} for e in _evaluations(run_dir)]
     if not rows:
-        rows.append({"env": grid.run_task, "preset": grid.run_preset, "wall_s": wall,
-                     "post_warmup_steps": 0, "updates": 0, "eval_return": float("nan"),
-                     "note": f"no evaluation within {limit_s:.0f} s (exit code {code})"})
+        rows.append(
+            {
+                "env": grid.run_task,
+                "preset": grid.run_preset,
+                "wall_s": wall,
+                "post_warmup_steps": 0,
+                "updates": 0,
+                "eval_return": float("nan"),
+                "note": f"no evaluation within {limit_s:.0f} s (exit code {code})",
+            }
+        )
     return rows
 
 
@@ -308,8 +391,14 @@ class Campaign:
         self.budget_s = budget_s
         self.started = time.perf_counter()
         self.report: dict[str, Any] = {
-            "machine": machine(), "grid": grid_name, "budget_s": budget_s, "command": command,
-            "sections": {k: [] for k in SECTIONS}, "skipped": [], "errors": [], "elapsed_s": 0.0,
+            "machine": machine(),
+            "grid": grid_name,
+            "budget_s": budget_s,
+            "command": command,
+            "sections": {k: [] for k in SECTIONS},
+            "skipped": [],
+            "errors": [],
+            "elapsed_s": 0.0,
         }
         self._expected_done = 0.0
         self._actual_done = 0.0
@@ -320,27 +409,51 @@ class Campaign:
         g = self.grid
 
         def train(rows: tuple[tuple[str, str, int], ...]) -> list[Item]:
-            return [Item("train", f"{t} {p} x{s} seeds", g.expect_train,
-                         lambda t=t, p=p, s=s: training(t, p, s, g.train_overrides[p]))
-                    for t, p, s in rows]
+            return [
+                Item(
+                    "train",
+                    f"{t} {p} x{s} seeds",
+                    g.expect_train,
+                    lambda t=t, p=p, s=s: training(t, p, s, g.train_overrides[p]),
+                )
+                for t, p, s in rows
+            ]
 
         def update(seeds: int) -> list[Item]:
-            return [Item("update", f"batch {b}, {seeds} seed(s)", g.expect_update,
-                         lambda b=b: update_latency(b, seeds, g.update_count, g.update_overrides))
-                    for b in g.update_batches]
+            return [
+                Item(
+                    "update",
+                    f"batch {b}, {seeds} seed(s)",
+                    g.expect_update,
+                    lambda b=b: update_latency(b, seeds, g.update_count, g.update_overrides),
+                )
+                for b in g.update_batches
+            ]
 
         def env(counts: tuple[int, ...]) -> list[Item]:
-            return [Item("env", f"{t} x{n}", g.expect_env * (2.0 if t == "humanoid" else 1.0),
-                         lambda t=t, n=n: env_only(t, n, g.env_steps))
-                    for n in counts for t in g.env_tasks]
+            return [
+                Item(
+                    "env",
+                    f"{t} x{n}",
+                    g.expect_env * (2.0 if t == "humanoid" else 1.0),
+                    lambda t=t, n=n: env_only(t, n, g.env_steps),
+                )
+                for n in counts
+                for t in g.env_tasks
+            ]
 
         first_seeds, *more_seeds = g.update_seeds
         return [
             *train(g.train_rows[:2]),
             *update(first_seeds),
             Item("cache", "first and second start", g.expect_cache, lambda: cache_starts(self.out, g)),
-            Item("run", f"{g.run_task} {g.run_preset}", g.run_seconds + 30.0,
-                 lambda: short_run(self.out, g, g.run_seconds), time_boxed=True),
+            Item(
+                "run",
+                f"{g.run_task} {g.run_preset}",
+                g.run_seconds + 30.0,
+                lambda: short_run(self.out, g, g.run_seconds),
+                time_boxed=True,
+            ),
             *train(g.train_rows[2:3]),
             *env(g.env_counts_first),
             *[item for n in more_seeds for item in update(n)],
@@ -359,8 +472,10 @@ class Campaign:
             guess = item.expected_s * (1.0 if item.time_boxed else max(scale, 0.25))
             left = self.budget_s - self.elapsed()
             if guess > left:
-                self.report["skipped"].append(f"{item.section}: {item.label} (expected {guess:.0f} s, "
-                                              f"{max(left, 0):.0f} s of budget left)")
+                self.report["skipped"].append(
+                    f"{item.section}: {item.label} (expected {guess:.0f} s, "
+                    f"{max(left, 0):.0f} s of budget left)"
+                )
                 echo(f"[{self.elapsed():6.0f} s] skip {item.section}: {item.label} (budget)")
                 self.write()
                 continue
@@ -369,9 +484,13 @@ class Campaign:
             try:
                 rows = item.run()
             except Exception as err:  # one failed measurement must not lose the others
-                self.report["errors"].append({"item": f"{item.section}: {item.label}",
-                                              "error": f"{type(err).__name__}: {err}",
-                                              "traceback": traceback.format_exc(limit=5)})
+                self.report["errors"].append(
+                    {
+                        "item": f"{item.section}: {item.label}",
+                        "error": f"{type(err).__name__}: {err}",
+                        "traceback": traceback.format_exc(limit=5),
+                    }
+                )
                 echo(f"    failed: {type(err).__name__}: {err}")
                 rows = []
             took = time.perf_counter() - t
@@ -385,8 +504,7 @@ class Campaign:
 
     def write(self) -> None:
         self.report["elapsed_s"] = self.elapsed()
-        write_text(os.path.join(self.out, "device.json"),
-                   json.dumps(self.report, indent=1, default=_plain))
+        write_text(os.path.join(self.out, "device.json"), json.dumps(self.report, indent=1, default=_plain))
         write_text(os.path.join(self.out, "device.md"), render(self.report))
 
 
@@ -435,8 +553,7 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_from_command(p: argparse.ArgumentParser, args: argparse.Namespace,
-                     argv: list[str] | None) -> int:
+def run_from_command(p: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str] | None) -> int:
     """`python -m mjx_nclql.bench --suite device ...` with its parsed `args` (bench's parser)."""
     if not args.out:
         p.error("--suite device needs --out DIR")
@@ -452,9 +569,15 @@ def run_from_command(p: argparse.ArgumentParser, args: argparse.Namespace,
     # the cache itself, in fresh processes with a directory of their own).
     command = "python -m mjx_nclql.bench " + " ".join(sys.argv[1:] if argv is None else argv)
     campaign = Campaign(args.out, args.grid, args.budget, command.strip())
-    print(f"device suite: {campaign.report['machine']['device']} | grid {args.grid} | "
-          f"budget {args.budget:.0f} s | writing {os.path.abspath(args.out)}/device.md", flush=True)
+    print(
+        f"device suite: {campaign.report['machine']['device']} | grid {args.grid} | "
+        f"budget {args.budget:.0f} s | writing {os.path.abspath(args.out)}/device.md",
+        flush=True,
+    )
     report = campaign.run()
-    print(f"done in {report['elapsed_s']:.0f} s: {os.path.join(campaign.out, 'device.md')}"
-          f" ({len(report['skipped'])} skipped, {len(report['errors'])} failed)", flush=True)
+    print(
+        f"done in {report['elapsed_s']:.0f} s: {os.path.join(campaign.out, 'device.md')}"
+        f" ({len(report['skipped'])} skipped, {len(report['errors'])} failed)",
+        flush=True,
+    )
     return 1 if report["errors"] else 0

@@ -42,9 +42,10 @@ if TYPE_CHECKING:
 
 SIMULATORS = ("mjx", "gymnasium")
 EVAL_FILE = "eval.json"
-UNITS = {"step": "post-warm-up transitions per seed (metrics.jsonl's post_warmup_steps; what "
-                 "--step takes)",
-         "chunk": "the checkpoint: chunks done, warm-up included"}
+UNITS = {
+    "step": "post-warm-up transitions per seed (metrics.jsonl's post_warmup_steps; what --step takes)",
+    "chunk": "the checkpoint: chunks done, warm-up included",
+}
 
 
 class EvaluationError(MjxNclqlError, RuntimeError):
@@ -67,9 +68,14 @@ class Summary:
         from envs.stats import episode_statistics
 
         s = episode_statistics(returns, lengths, nonfinite)
-        return cls(n=s["episodes"], return_mean=s["return_mean"], return_std=s["return_std"],
-                   return_stderr=s["return_stderr"], length_mean=s["length_mean"],
-                   nonfinite=s["nonfinite"])
+        return cls(
+            n=s["episodes"],
+            return_mean=s["return_mean"],
+            return_std=s["return_std"],
+            return_stderr=s["return_stderr"],
+            length_mean=s["length_mean"],
+            nonfinite=s["nonfinite"],
+        )
 
 
 def difference(gym: Summary, mjx: Summary) -> dict[str, float]:
@@ -93,8 +99,7 @@ def mjx_episodes(env: Env, agent: Agent, params: Any, key: Any, episodes: int) -
     fn = jax.jit(jax.vmap(lambda p, k: run_episodes(env, agent.act, p, k, episodes)))
     num_seeds = jax.tree.leaves(params)[0].shape[0]
     stats = jax.device_get(fn(params, jax.random.split(key, num_seeds)))
-    return [Summary.of(stats.returns[i], stats.lengths[i], stats.nonfinite[i])
-            for i in range(num_seeds)]
+    return [Summary.of(stats.returns[i], stats.lengths[i], stats.nonfinite[i]) for i in range(num_seeds)]
 
 
 def gymnasium_factory(env_cfg: Any) -> tuple[str, dict[str, Any], list[str]]:
@@ -108,14 +113,14 @@ def gymnasium_factory(env_cfg: Any) -> tuple[str, dict[str, Any], list[str]]:
         counterpart = False
     if not counterpart:
         raise EvaluationError(
-            f"Gymnasium has no counterpart of env {env_cfg.name!r}; evaluate it with "
-            "--simulator mjx"
+            f"Gymnasium has no counterpart of env {env_cfg.name!r}; evaluate it with --simulator mjx"
         )
     return gymnasium_spec(env_cfg.name, **env_cfg.options)
 
 
-def gymnasium_episodes(gym_id: str, kwargs: dict[str, Any], act: Any, params: Any, key: Any,
-                       episodes: int, reset_seed: int) -> Summary:
+def gymnasium_episodes(
+    gym_id: str, kwargs: dict[str, Any], act: Any, params: Any, key: Any, episodes: int, reset_seed: int
+) -> Summary:
     """`episodes` Gymnasium episodes stepped in lockstep: one batched (jitted) policy call per
     step for all of them; episode i is reset with seed `reset_seed + i`. Actions in [-1, 1]
     are mapped affinely onto the action space, as the MJX task does."""
@@ -133,8 +138,7 @@ def gymnasium_episodes(gym_id: str, kwargs: dict[str, Any], act: Any, params: An
     alive = np.ones(episodes, bool)
     t = 0
     while alive.any():
-        a = np.asarray(act(params, jnp.asarray(obs, jnp.float32), jax.random.fold_in(key, t)),
-                       np.float64)
+        a = np.asarray(act(params, jnp.asarray(obs, jnp.float32), jax.random.fold_in(key, t)), np.float64)
         ctrl = low + (a + 1.0) * 0.5 * (high - low)
         for i in np.flatnonzero(alive):
             o, r, terminated, truncated, _ = pool[i].step(ctrl[i])
@@ -171,10 +175,18 @@ def checkpoint_steps(run_dir: str) -> list[int]:
     return sorted(checkpoints_by_step(cfg, chunks))
 
 
-def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int = 20,
-                 seeds: list[int] | None = None, simulators: tuple[str, ...] = SIMULATORS,
-                 key: int = 0, num_particles: int | None = None, skip_evaluated: bool = False,
-                 echo: Any = print) -> dict[str, Any]:
+def evaluate_run(
+    run_dir: str,
+    *,
+    steps: list[int] | None = None,
+    episodes: int = 20,
+    seeds: list[int] | None = None,
+    simulators: tuple[str, ...] = SIMULATORS,
+    key: int = 0,
+    num_particles: int | None = None,
+    skip_evaluated: bool = False,
+    echo: Any = print,
+) -> dict[str, Any]:
     """Evaluate the checkpoints at `steps` post-warm-up transitions (default: the newest) of a
     run; returns the eval record. Each checkpoint's entry is merged into RUN_DIR/eval.json as
     soon as it is done (an entry of the same checkpoint and setting is replaced);
@@ -186,8 +198,12 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
     plan = plan_evaluation(run_dir, steps, episodes, seeds, simulators)
     cfg = plan.cfg
     record: dict[str, Any] = {
-        "run_dir": run_dir, "env": cfg.env.name, "variant": cfg.algo.variant,
-        "gym_id": plan.gym_spec[0] if plan.gym_spec else None, "episodes": episodes, "key": key,
+        "run_dir": run_dir,
+        "env": cfg.env.name,
+        "variant": cfg.algo.variant,
+        "gym_id": plan.gym_spec[0] if plan.gym_spec else None,
+        "episodes": episodes,
+        "key": key,
         "num_particles": num_particles or cfg.algo.sampler.num_particles,
         "evaluated_at": dt.datetime.now().isoformat(timespec="seconds"),
         "checkpoints": [],
@@ -195,23 +211,32 @@ def evaluate_run(run_dir: str, *, steps: list[int] | None = None, episodes: int 
     todo = plan.checkpoints
     if skip_evaluated:
         done = {_ident(e) for e in read_eval_file(run_dir)}
-        setting = _setting(record["episodes"], key, record["num_particles"], plan.simulators,
-                           plan.seeds)
+        setting = _setting(record["episodes"], key, record["num_particles"], plan.simulators, plan.seeds)
         todo = [(post, chunk) for post, chunk in todo if (post, *setting) not in done]
         skipped = sorted({post for post, _ in plan.checkpoints} - {post for post, _ in todo})
         if skipped:
-            echo(f"skipping step(s) {', '.join(map(str, skipped))}: already in {EVAL_FILE} with "
-                 "this setting")
+            echo(f"skipping step(s) {', '.join(map(str, skipped))}: already in {EVAL_FILE} with this setting")
         if not todo:
             return record
     if plan.gym_spec and plan.gym_spec[2]:
-        echo(f"note: the run sets MJX physics option(s) {plan.gym_spec[2]}; Gymnasium's task is "
-             "evaluated as published, without them")
+        echo(
+            f"note: the run sets MJX physics option(s) {plan.gym_spec[2]}; Gymnasium's task is "
+            "evaluated as published, without them"
+        )
     compile_cache.enable(cfg.compile_cache)  # the run's programs, compiled once across calls
     setup = build(cfg)
     for post, chunk in todo:
-        entry = evaluate_checkpoint(run_dir, setup, plan, post, chunk, episodes=episodes,
-                                    key=key, num_particles=num_particles, echo=echo)
+        entry = evaluate_checkpoint(
+            run_dir,
+            setup,
+            plan,
+            post,
+            chunk,
+            episodes=episodes,
+            key=key,
+            num_particles=num_particles,
+            echo=echo,
+        )
         record["checkpoints"].append(entry)
         write_eval_file(run_dir, {**record, "checkpoints": [entry]})  # kept if later ones fail
     return record
@@ -228,8 +253,9 @@ class Plan:
     gym_spec: tuple[str, dict[str, Any], list[str]] | None  # `gymnasium_factory`'s, if needed
 
 
-def plan_evaluation(run_dir: str, steps: list[int] | None, episodes: int,
-                    seeds: list[int] | None, simulators: tuple[str, ...]) -> Plan:
+def plan_evaluation(
+    run_dir: str, steps: list[int] | None, episodes: int, seeds: list[int] | None, simulators: tuple[str, ...]
+) -> Plan:
     """The checked request, or an EvaluationError that says what is wrong with it."""
     from mjx_nclql.runtime.saved_run import RunDirError, checkpoint_at
 
@@ -254,9 +280,18 @@ def plan_evaluation(run_dir: str, steps: list[int] | None, episodes: int,
     return Plan(cfg, checkpoints, seeds, tuple(simulators), gym_spec)
 
 
-def evaluate_checkpoint(run_dir: str, setup: Any, plan: Plan, post: int, chunk: int, *,
-                        episodes: int, key: int, num_particles: int | None,
-                        echo: Any) -> dict[str, Any]:
+def evaluate_checkpoint(
+    run_dir: str,
+    setup: Any,
+    plan: Plan,
+    post: int,
+    chunk: int,
+    *,
+    episodes: int,
+    key: int,
+    num_particles: int | None,
+    echo: Any,
+) -> dict[str, Any]:
     """One checkpoint's eval.json entry: every planned seed on every planned simulator."""
     import jax
 
@@ -270,13 +305,15 @@ def evaluate_checkpoint(run_dir: str, setup: Any, plan: Plan, post: int, chunk: 
         raise EvaluationError(str(err)) from err
     params = jax.tree.map(lambda x: x[np.asarray(seeds)], params)
     entry: dict[str, Any] = {
-        "step": post, "chunk": chunk, "env_steps": setup.schedule.env_steps(chunk),
+        "step": post,
+        "chunk": chunk,
+        "env_steps": setup.schedule.env_steps(chunk),
         "post_warmup_steps": post,
-        "updates": post // cfg.train.num_envs * cfg.train.updates_per_step, "seeds": [],
+        "updates": post // cfg.train.num_envs * cfg.train.updates_per_step,
+        "seeds": [],
     }
     ckey = jax.random.fold_in(jax.random.PRNGKey(key), chunk)
-    mjx = (mjx_episodes(setup.env, agent, params, ckey, episodes)
-           if "mjx" in plan.simulators else None)
+    mjx = mjx_episodes(setup.env, agent, params, ckey, episodes) if "mjx" in plan.simulators else None
     act = jax.jit(agent.act)
     for j, s in enumerate(seeds):
         row: dict[str, Any] = {"seed_index": s, "seed": cfg.seed + s}
@@ -284,9 +321,15 @@ def evaluate_checkpoint(run_dir: str, setup: Any, plan: Plan, post: int, chunk: 
             row["mjx"] = dataclasses.asdict(mjx[j])
         if plan.gym_spec is not None:
             p = jax.tree.map(lambda x, j=j: x[j], params)
-            g = gymnasium_episodes(plan.gym_spec[0], plan.gym_spec[1], act, p,
-                                   jax.random.fold_in(ckey, 1_000 + s), episodes,
-                                   reset_seed=key * 1_000_003 + s * 10_007)
+            g = gymnasium_episodes(
+                plan.gym_spec[0],
+                plan.gym_spec[1],
+                act,
+                p,
+                jax.random.fold_in(ckey, 1_000 + s),
+                episodes,
+                reset_seed=key * 1_000_003 + s * 10_007,
+            )
             row["gymnasium"] = dataclasses.asdict(g)
             if mjx is not None:
                 row["difference"] = difference(g, mjx[j])
@@ -301,8 +344,10 @@ def format_row(step: int, chunk: int, row: dict[str, Any]) -> str:
     for sim in SIMULATORS:
         if sim in row:
             r = row[sim]
-            parts.append(f"{sim} {r['return_mean']:.1f} +- {r['return_stderr']:.1f} "
-                         f"(std {r['return_std']:.1f}, length {r['length_mean']:.0f})")
+            parts.append(
+                f"{sim} {r['return_mean']:.1f} +- {r['return_stderr']:.1f} "
+                f"(std {r['return_std']:.1f}, length {r['length_mean']:.0f})"
+            )
     if "difference" in row:
         d = row["difference"]
         parts.append(f"| gym - mjx {d['mean']:+.1f} +- {d['stderr']:.1f} ({d['z']:+.1f} se)")
@@ -340,8 +385,9 @@ def read_eval_file(run_dir: str) -> list[dict[str, Any]]:
             return []
 
 
-def _setting(episodes: int, key: int, num_particles: int, simulators: tuple[str, ...],
-             seeds: list[int]) -> tuple:
+def _setting(
+    episodes: int, key: int, num_particles: int, simulators: tuple[str, ...], seeds: list[int]
+) -> tuple:
     """What makes two evaluations of one checkpoint the same (with the step, `_ident`)."""
     return (episodes, key, num_particles, tuple(sorted(simulators)), tuple(seeds))
 
@@ -372,30 +418,48 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = command_parser(
         "mjx_nclql.evaluate",
-        "Evaluate a run's checkpoint(s) on its MJX task and in Gymnasium (MuJoCo C).", __doc__)
-    parser.add_argument("run_dir", metavar="RUN_DIR",
-                        help="a training run's directory (config.yaml and checkpoints/)")
+        "Evaluate a run's checkpoint(s) on its MJX task and in Gymnasium (MuJoCo C).",
+        __doc__,
+    )
+    parser.add_argument(
+        "run_dir", metavar="RUN_DIR", help="a training run's directory (config.yaml and checkpoints/)"
+    )
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--step", metavar="TRANSITIONS",
-                       help="the checkpoint(s) at this many post-warm-up transitions per seed, "
-                            "as metrics.jsonl's post_warmup_steps counts them, comma-separated "
-                            "(e.g. 50000,150000); a value without a checkpoint is an error that "
-                            "lists the valid ones (default: the newest checkpoint)")
-    which.add_argument("--all", action="store_true",
-                       help="evaluate every kept checkpoint (a curve) instead of one")
+    which.add_argument(
+        "--step",
+        metavar="TRANSITIONS",
+        help="the checkpoint(s) at this many post-warm-up transitions per seed, "
+        "as metrics.jsonl's post_warmup_steps counts them, comma-separated "
+        "(e.g. 50000,150000); a value without a checkpoint is an error that "
+        "lists the valid ones (default: the newest checkpoint)",
+    )
+    which.add_argument(
+        "--all", action="store_true", help="evaluate every kept checkpoint (a curve) instead of one"
+    )
     parser.add_argument("--episodes", type=int, default=20, help="episodes per seed and simulator")
-    parser.add_argument("--seeds", default=None,
-                        help="seed indices of the run, comma-separated, e.g. 0,2 (default: all)")
-    parser.add_argument("--simulator", choices=("both", *SIMULATORS), default="both",
-                        help="where to play: the run's MJX task, Gymnasium's task, or both")
-    parser.add_argument("--key", type=int, default=0,
-                        help="evaluation randomness (resets, sampler)")
-    parser.add_argument("--particles", type=int, default=None,
-                        help="best-of-N Langevin chains (default: the run's sampler setting)")
-    parser.add_argument("--skip-evaluated", action="store_true",
-                        help=f"leave out checkpoints {EVAL_FILE} already holds with the same "
-                             "episodes, key, particles, simulators and seeds (resumes an "
-                             "interrupted --all)")
+    parser.add_argument(
+        "--seeds", default=None, help="seed indices of the run, comma-separated, e.g. 0,2 (default: all)"
+    )
+    parser.add_argument(
+        "--simulator",
+        choices=("both", *SIMULATORS),
+        default="both",
+        help="where to play: the run's MJX task, Gymnasium's task, or both",
+    )
+    parser.add_argument("--key", type=int, default=0, help="evaluation randomness (resets, sampler)")
+    parser.add_argument(
+        "--particles",
+        type=int,
+        default=None,
+        help="best-of-N Langevin chains (default: the run's sampler setting)",
+    )
+    parser.add_argument(
+        "--skip-evaluated",
+        action="store_true",
+        help=f"leave out checkpoints {EVAL_FILE} already holds with the same "
+        "episodes, key, particles, simulators and seeds (resumes an "
+        "interrupted --all)",
+    )
     return parser
 
 
@@ -416,9 +480,16 @@ def main(argv: list[str] | None = None) -> int:
         sims = SIMULATORS if args.simulator == "both" else (args.simulator,)
         if args.particles is not None and args.particles < 1:
             raise EvaluationError(f"--particles must be >= 1, got {args.particles}")
-        record = evaluate_run(args.run_dir, steps=steps, episodes=args.episodes, seeds=seeds,
-                              simulators=sims, key=args.key, num_particles=args.particles,
-                              skip_evaluated=args.skip_evaluated)
+        record = evaluate_run(
+            args.run_dir,
+            steps=steps,
+            episodes=args.episodes,
+            seeds=seeds,
+            simulators=sims,
+            key=args.key,
+            num_particles=args.particles,
+            skip_evaluated=args.skip_evaluated,
+        )
     except EvaluationError as err:
         print(f"evaluate: {err}", file=sys.stderr)
         return 2

@@ -77,8 +77,9 @@ def matmul_peak_gflops(size: int | None = None, repeats: int = 5) -> float:
     return 2.0 * size**3 / timed(lambda: product(a, b), repeats).best / 1e9
 
 
-def sample_matmul_rate(duration_s: float, every_s: float = 5.0, size: int | None = None
-                       ) -> list[tuple[float, float]]:
+def sample_matmul_rate(
+    duration_s: float, every_s: float = 5.0, size: int | None = None
+) -> list[tuple[float, float]]:
     """`matmul_peak_gflops` again and again for `duration_s`: [(seconds since start, GFLOP/s)].
     How steady the machine is: on a shared host the rate moves by tens of percent from one
     sample to the next, and every speed figure moves with it."""
@@ -148,8 +149,9 @@ def load_config(env: str, preset: str, algo: str, overrides: list[str]) -> RunCo
     """The same composition as the training CLI (Hydra), validated."""
     from mjx_nclql.core import cli_config
 
-    return cli_config.compose([*cli_config.env_overrides(env), f"preset={preset}", f"algo={algo}",
-                               *overrides])
+    return cli_config.compose(
+        [*cli_config.env_overrides(env), f"preset={preset}", f"algo={algo}", *overrides]
+    )
 
 
 def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) -> dict[str, Any]:
@@ -171,8 +173,10 @@ def measure(cfg: RunConfig, repeats: int = 3, profile_dir: str | None = None) ->
     work = iteration_work(setup, ts)
     updates = time_updates(setup, ts, keys, repeats)
     train = time_training(setup, ts, repeats, profile_dir)  # last: the chunks consume `ts`
-    return {**figures(setup, init_s, env, sampler, updates, warm_first, train),
-            **work_figures(setup, work, updates, train, matmul_peak_gflops())}
+    return {
+        **figures(setup, init_s, env, sampler, updates, warm_first, train),
+        **work_figures(setup, work, updates, train, matmul_peak_gflops()),
+    }
 
 
 def time_env_only(setup: Setup, ts: TrainState, keys: jax.Array, repeats: int) -> Timing:
@@ -224,8 +228,7 @@ def scan_program(step: Callable[[Any, Any, jax.Array], Any], iters: int) -> Call
     from mjx_nclql.runtime.trainer import SEED_AXIS
 
     def program(carry: Any, data: Any, key: jax.Array) -> Any:
-        return jax.lax.scan(lambda c, k: (step(c, data, k), None), carry,
-                            jax.random.split(key, iters))[0]
+        return jax.lax.scan(lambda c, k: (step(c, data, k), None), carry, jax.random.split(key, iters))[0]
 
     return jax.jit(jax.vmap(program, axis_name=SEED_AXIS))
 
@@ -247,8 +250,7 @@ class TrainTiming:
     program: Any  # the compiled training chunk
 
 
-def time_training(setup: Setup, ts_w: TrainState, repeats: int,
-                  profile_dir: str | None) -> TrainTiming:
+def time_training(setup: Setup, ts_w: TrainState, repeats: int, profile_dir: str | None) -> TrainTiming:
     """The full training chunk from a warmed-up state. Chunks donate their input state, so
     each call takes the state the previous one returned."""
     import jax
@@ -273,8 +275,15 @@ def time_training(setup: Setup, ts_w: TrainState, repeats: int,
     return TrainTiming(train_compile, train_best, train_program)
 
 
-def figures(setup: Setup, init_s: float, env: Timing, sampler: Timing, updates: Timing,
-            warmup_first: float, train: TrainTiming) -> dict[str, Any]:
+def figures(
+    setup: Setup,
+    init_s: float,
+    env: Timing,
+    sampler: Timing,
+    updates: Timing,
+    warmup_first: float,
+    train: TrainTiming,
+) -> dict[str, Any]:
     """The measured times as throughputs, ratios and time shares of one training iteration."""
     import jax
 
@@ -297,7 +306,8 @@ def figures(setup: Setup, init_s: float, env: Timing, sampler: Timing, updates: 
         "batch_size": cfg.train.batch_size,
         "updates_per_step": updates_per_iter,
         "chunk_iters": iters,
-        "langevin_grad_evals": sampler_cfg.num_levels * sampler_cfg.steps_per_level
+        "langevin_grad_evals": sampler_cfg.num_levels
+        * sampler_cfg.steps_per_level
         * sampler_cfg.num_particles,
         "env_steps_per_s_env_only": env_sps,
         "actions_per_s_sampler": n_envs * seeds / sampler.best,
@@ -351,28 +361,32 @@ def iteration_work(setup: Setup, ts: TrainState) -> IterationWork:
     obs, key = jax.ShapeDtypeStruct(one.envs.obs.shape, jnp.float32), jax.random.key(0)
     return IterationWork(
         acting=matmul_flops(setup.agent.act, one.agent.params, obs, key),
-        update=matmul_flops(lambda s, b, k: setup.trainer.sampled_update(s, b, k)[0],
-                            one.agent, one.buffer, key),
-        updates_per_step=setup.config.train.updates_per_step)
+        update=matmul_flops(
+            lambda s, b, k: setup.trainer.sampled_update(s, b, k)[0], one.agent, one.buffer, key
+        ),
+        updates_per_step=setup.config.train.updates_per_step,
+    )
 
 
-def work_figures(setup: Setup, work: IterationWork, updates: Timing, train: TrainTiming,
-                 peak_gflops: float) -> dict[str, Any]:
+def work_figures(
+    setup: Setup, work: IterationWork, updates: Timing, train: TrainTiming, peak_gflops: float
+) -> dict[str, Any]:
     """The matmul rates training and update-only reach, and their fraction of the peak
     measured in the same run (`tools/flops.py`)."""
     cfg = setup.config
     iters, seeds = setup.schedule.chunk_iters, cfg.num_seeds
     train_gflops = work.flops * iters * seeds / train.best / 1e9
-    update_gflops = (work.update.flops * work.updates_per_step * iters * seeds
-                     / updates.best / 1e9)
-    return {"matmul_gflop_per_update": work.update.flops / 1e9,
-            "matmul_gflop_per_iteration": work.flops / 1e9,
-            "matmul_count_exact": work.exact,
-            "matmul_peak_gflops": peak_gflops,
-            "train_gflops": train_gflops,
-            "update_only_gflops": update_gflops,
-            "train_fraction_of_peak": train_gflops / peak_gflops,
-            "update_only_fraction_of_peak": update_gflops / peak_gflops}
+    update_gflops = work.update.flops * work.updates_per_step * iters * seeds / updates.best / 1e9
+    return {
+        "matmul_gflop_per_update": work.update.flops / 1e9,
+        "matmul_gflop_per_iteration": work.flops / 1e9,
+        "matmul_count_exact": work.exact,
+        "matmul_peak_gflops": peak_gflops,
+        "train_gflops": train_gflops,
+        "update_only_gflops": update_gflops,
+        "train_fraction_of_peak": train_gflops / peak_gflops,
+        "update_only_fraction_of_peak": update_gflops / peak_gflops,
+    }
 
 
 def protocol_estimate(fig: dict[str, Any], cfg: RunConfig) -> dict[str, float]:
@@ -383,8 +397,7 @@ def protocol_estimate(fig: dict[str, Any], cfg: RunConfig) -> dict[str, float]:
     per_iter = fig["seconds_per_iteration_train"]
     env_iter = fig["num_envs"] * fig["num_seeds"] / fig["env_steps_per_s_env_only"]
     seconds = iters * per_iter + warm_iters * env_iter  # warm-up is outside the budget
-    return {"updates_per_run": iters * t.updates_per_step,
-            "hours_per_program": seconds / 3600.0}
+    return {"updates_per_run": iters * t.updates_per_step, "hours_per_program": seconds / 3600.0}
 
 
 # The parts of one training iteration `account` times, in the order a step runs them.
@@ -414,28 +427,36 @@ def account(cfg: RunConfig, repeats: int = 3) -> dict[str, Any]:
     keys = seed_keys(cfg.seed, cfg.num_seeds)
     ts, _ = warm_up(setup, jax.block_until_ready(setup.trainer.init(keys)))
     iters = setup.schedule.chunk_iters
-    per_iter = {"env step": time_env_only(setup, ts, keys, repeats).best / iters,
-                "replay insert": _time_warmup_chunks(setup, ts, repeats) / iters}
+    per_iter = {
+        "env step": time_env_only(setup, ts, keys, repeats).best / iters,
+        "replay insert": _time_warmup_chunks(setup, ts, repeats) / iters,
+    }
     per_iter["replay insert"] -= per_iter["env step"]
     for name, (step, carry, data) in _update_part_programs(setup, ts).items():
         per_iter[name] = _time_scanned(scan_program(step, iters), carry, data, keys, repeats) / iters
     for name in _SAMPLING_PARTS & per_iter.keys():  # each drew its batch: not its own cost
         per_iter[name] -= per_iter["replay sample"]
     upd = cfg.train.updates_per_step
-    per_iter = {k: 1e3 * v * (upd if k not in ("env step", "replay insert", "acting chain")
-                              else 1) for k, v in per_iter.items()}
+    per_iter = {
+        k: 1e3 * v * (upd if k not in ("env step", "replay insert", "acting chain") else 1)
+        for k, v in per_iter.items()
+    }
     train = time_training(setup, ts, repeats, None)
     total = 1e3 * train.best / iters
-    return {"env": setup.env.name, "num_seeds": cfg.num_seeds, "ms_per_iteration": per_iter,
-            "sum_of_parts_ms": sum(per_iter.values()), "train_iteration_ms": total,
-            "sum_over_train": sum(per_iter.values()) / total}
+    return {
+        "env": setup.env.name,
+        "num_seeds": cfg.num_seeds,
+        "ms_per_iteration": per_iter,
+        "sum_of_parts_ms": sum(per_iter.values()),
+        "train_iteration_ms": total,
+        "sum_over_train": sum(per_iter.values()) / total,
+    }
 
 
 _SAMPLING_PARTS = {"target", "TD step", "NC step", "diagnostics"}
 
 
-def _time_scanned(program: Callable[..., Any], carry: Any, data: Any, keys: jax.Array,
-                  repeats: int) -> float:
+def _time_scanned(program: Callable[..., Any], carry: Any, data: Any, keys: jax.Array, repeats: int) -> float:
     return timed(lambda: program(carry, data, keys), repeats).best
 
 

@@ -55,8 +55,10 @@ SCORES: dict[str, TaskScores] = {
 # SAC has made exactly E updates and collected SAC_START_STEPS + E transitions in all.
 SAC_START_STEPS = 10_000
 
-SAC_CURVE_SOURCE = ("thu-ml/tianshou@39acf2094d96268d92ebb54dcbfc3de76d702567, "
-                    "examples/mujoco/benchmark/<Task>-v3/sac/test_rew_10seeds.csv")
+SAC_CURVE_SOURCE = (
+    "thu-ml/tianshou@39acf2094d96268d92ebb54dcbfc3de76d702567, "
+    "examples/mujoco/benchmark/<Task>-v3/sac/test_rew_10seeds.csv"
+)
 SAC_CURVE_STEP = 5_000  # the csv's row spacing (--step-per-epoch)
 SAC_CURVE_MAX_STEP = 200_000  # the last row kept here
 
@@ -332,8 +334,9 @@ def _curve_at(task: str, step: float, unit: str) -> tuple[float, float]:
     if rows is None:
         raise ValueError(f"no published SAC curve for task {task!r}; known: {', '.join(SAC_CURVES)}")
     if not (math.isfinite(step) and 0 <= step <= SAC_CURVE_MAX_STEP):
-        raise ValueError(f"{unit} {step!r} is outside the published SAC curve's env_step "
-                         f"0..{SAC_CURVE_MAX_STEP:,}")
+        raise ValueError(
+            f"{unit} {step!r} is outside the published SAC curve's env_step 0..{SAC_CURVE_MAX_STEP:,}"
+        )
     i = min(int(step // SAC_CURVE_STEP), len(rows) - 2)
     (x0, mean0, std0), (x1, mean1, std1) = rows[i], rows[i + 1]
     w = (step - x0) / (x1 - x0)

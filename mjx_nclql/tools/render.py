@@ -44,12 +44,23 @@ from mjx_nclql.runtime.recording import (
     to_html,
 )
 
-__all__ = ["Episode", "RenderError", "body_poses", "frame_stride", "main", "render_run", "rollout",
-           "to_html", "to_mp4"]
+__all__ = [
+    "Episode",
+    "RenderError",
+    "body_poses",
+    "frame_stride",
+    "main",
+    "render_run",
+    "rollout",
+    "to_html",
+    "to_mp4",
+]
 
 FORMATS = ("html", "mp4")
-GL_HINT = ("set MUJOCO_GL=egl (GPU machine) or MUJOCO_GL=osmesa (CPU; Debian: apt-get install "
-           "libosmesa6) before starting Python, or use --format html")
+GL_HINT = (
+    "set MUJOCO_GL=egl (GPU machine) or MUJOCO_GL=osmesa (CPU; Debian: apt-get install "
+    "libosmesa6) before starting Python, or use --format html"
+)
 
 
 # ---------------------------------------------------------------------------- the rollout
@@ -74,13 +85,13 @@ def make_renderer(mj_model: Any, width: int, height: int) -> Any:
     model.vis.global_.offheight = max(height, model.vis.global_.offheight)
     backend = os.environ.get("MUJOCO_GL", "") or "default (glfw)"
     if not hasattr(mujoco, "Renderer"):  # mujoco could not import the backend's GL library
-        raise RenderError(f"MuJoCo has no OpenGL backend (MUJOCO_GL={backend} failed to load); "
-                          + GL_HINT)
+        raise RenderError(f"MuJoCo has no OpenGL backend (MUJOCO_GL={backend} failed to load); " + GL_HINT)
     try:
         return mujoco.Renderer(model, height, width)
     except Exception as err:  # EGLError, FatalError, ImportError, ...: all mean "no GL here"
-        raise RenderError(f"cannot create an OpenGL context with MUJOCO_GL={backend} "
-                          f"({_reason(err)}); " + GL_HINT) from err
+        raise RenderError(
+            f"cannot create an OpenGL context with MUJOCO_GL={backend} ({_reason(err)}); " + GL_HINT
+        ) from err
 
 
 def _reason(err: BaseException) -> str:
@@ -111,8 +122,15 @@ def frame_stride(dt: float, max_fps: float) -> int:
     return max(1, int(np.ceil(1.0 / (dt * max_fps) - 1e-9)))
 
 
-def to_mp4(env: Any, episode: Episode | Sequence[Episode], path: str, *, width: int = 640,
-           height: int = 480, max_fps: float = 60.0) -> int:
+def to_mp4(
+    env: Any,
+    episode: Episode | Sequence[Episode],
+    path: str,
+    *,
+    width: int = 640,
+    height: int = 480,
+    max_fps: float = 60.0,
+) -> int:
     """Write the episode(s) as an H.264 MP4 through the tracking camera, in real time: every
     k-th frame at 1 / (k * env.dt) fps, the smallest k that keeps fps <= `max_fps`. Returns
     the number of video frames. Needs an OpenGL backend (see `make_renderer`)."""
@@ -131,8 +149,15 @@ def to_mp4(env: Any, episode: Episode | Sequence[Episode], path: str, *, width: 
         with atomic_path(path, ".mp4") as tmp, warnings.catch_warnings():
             # JAX warns on any fork; imageio-ffmpeg's fork is followed at once by exec(ffmpeg).
             warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called")
-            writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
-                                        pixelformat="yuv420p", macro_block_size=16)
+            writer = imageio.get_writer(
+                tmp,
+                format="FFMPEG",
+                mode="I",
+                fps=fps,
+                codec="libx264",
+                pixelformat="yuv420p",
+                macro_block_size=16,
+            )
             try:
                 for q, v in zip(qpos[::stride], qvel[::stride], strict=True):
                     data.qpos[:], data.qvel[:] = q, v
@@ -160,8 +185,10 @@ def check_run(run_dir: str, step: int | None) -> tuple[Any, int, int]:
         from envs.registry import capabilities
 
         if not capabilities(cfg.env.name).mujoco_model:
-            return (f"env {cfg.env.name!r} is an analytic probe task without a MuJoCo model: "
-                    "there is nothing to render")
+            return (
+                f"env {cfg.env.name!r} is an analytic probe task without a MuJoCo model: "
+                "there is nothing to render"
+            )
         return None
 
     try:
@@ -171,9 +198,17 @@ def check_run(run_dir: str, step: int | None) -> tuple[Any, int, int]:
         raise RenderError(str(err)) from err
 
 
-def render_run(run_dir: str, *, fmt: str = "html", episodes: int = 1, out: str | None = None,
-               step: int | None = None, seed_index: int = 0, key: int = 0,
-               echo: Any = print) -> tuple[str, list[Episode]]:
+def render_run(
+    run_dir: str,
+    *,
+    fmt: str = "html",
+    episodes: int = 1,
+    out: str | None = None,
+    step: int | None = None,
+    seed_index: int = 0,
+    key: int = 0,
+    echo: Any = print,
+) -> tuple[str, list[Episode]]:
     """Play and write a run's rollout (what the CLI does) from the checkpoint at `step`
     post-warm-up transitions (None: the newest); returns (written path, episodes)."""
     import jax
@@ -191,8 +226,10 @@ def render_run(run_dir: str, *, fmt: str = "html", episodes: int = 1, out: str |
     run_dir = os.path.abspath(run_dir)
     cfg, step, chunk = check_run(run_dir, step)
     if not 0 <= seed_index < cfg.num_seeds:
-        raise RenderError(f"--seed-index {seed_index} out of range: the run has {cfg.num_seeds} "
-                          f"seed(s), indices 0..{cfg.num_seeds - 1}")
+        raise RenderError(
+            f"--seed-index {seed_index} out of range: the run has {cfg.num_seeds} "
+            f"seed(s), indices 0..{cfg.num_seeds - 1}"
+        )
     out = os.path.abspath(out or os.path.join(run_dir, f"rollout-{step}.{fmt}"))
     if os.path.isdir(out) or not os.path.isdir(os.path.dirname(out)):
         raise RenderError(f"--out must be a file in an existing directory, got {out}")
@@ -213,8 +250,9 @@ def render_run(run_dir: str, *, fmt: str = "html", episodes: int = 1, out: str |
         end = "non-finite physics" if ep.nonfinite else "terminated" if ep.terminated else "truncated"
         echo(f"episode {i}: return {ep.episode_return:.2f}, length {ep.length} ({end})")
     if fmt == "html":
-        title = (f"{cfg.env.name} {cfg.algo.variant} step {step} (checkpoint {chunk}) seed "
-                 f"{cfg.seed + seed_index}")
+        title = (
+            f"{cfg.env.name} {cfg.algo.variant} step {step} (checkpoint {chunk}) seed {cfg.seed + seed_index}"
+        )
         write_text(out, to_html(env, eps, title=title))
     else:
         to_mp4(env, eps, out)
@@ -234,21 +272,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser = command_parser(
         "mjx_nclql.render",
         "Play a run's policy on its MJX task and write the rollout as an interactive 3-D\n"
-        "page (html, Brax's viewer) or a video (mp4, MuJoCo's renderer).", __doc__, _Parser)
-    parser.add_argument("run_dir", metavar="RUN_DIR",
-                        help="a training run's directory (config.yaml and checkpoints/)")
-    parser.add_argument("--format", default="html",
-                        help="html: Brax's interactive viewer page; mp4: a video (needs MUJOCO_GL)")
+        "page (html, Brax's viewer) or a video (mp4, MuJoCo's renderer).",
+        __doc__,
+        _Parser,
+    )
+    parser.add_argument(
+        "run_dir", metavar="RUN_DIR", help="a training run's directory (config.yaml and checkpoints/)"
+    )
+    parser.add_argument(
+        "--format",
+        default="html",
+        help="html: Brax's interactive viewer page; mp4: a video (needs MUJOCO_GL)",
+    )
     parser.add_argument("--episodes", type=int, default=1, help="episodes, played one after another")
-    parser.add_argument("--out", default=None,
-                        help="output file (default: RUN_DIR/rollout-<step>.<format>)")
-    parser.add_argument("--step", type=int, default=None, metavar="TRANSITIONS",
-                        help="the checkpoint at this many post-warm-up transitions per seed, as "
-                             "metrics.jsonl's post_warmup_steps counts them (e.g. 150000); a value "
-                             "without a checkpoint is an error that lists the valid ones "
-                             "(default: the newest checkpoint)")
-    parser.add_argument("--seed-index", type=int, default=0,
-                        help="which seed of the run (0 .. num_seeds - 1)")
+    parser.add_argument("--out", default=None, help="output file (default: RUN_DIR/rollout-<step>.<format>)")
+    parser.add_argument(
+        "--step",
+        type=int,
+        default=None,
+        metavar="TRANSITIONS",
+        help="the checkpoint at this many post-warm-up transitions per seed, as "
+        "metrics.jsonl's post_warmup_steps counts them (e.g. 150000); a value "
+        "without a checkpoint is an error that lists the valid ones "
+        "(default: the newest checkpoint)",
+    )
+    parser.add_argument(
+        "--seed-index", type=int, default=0, help="which seed of the run (0 .. num_seeds - 1)"
+    )
     parser.add_argument("--key", type=int, default=0, help="rollout randomness (resets, sampler)")
     return parser
 
@@ -260,12 +310,21 @@ def main(argv: list[str] | None = None) -> int:
         from envs import _quiet  # noqa: F401  (MuJoCo/MJX import noise)
     except (ImportError, RuntimeError, AttributeError) as err:
         backend = os.environ.get("MUJOCO_GL", "")
-        print(f"render: cannot import MuJoCo with MUJOCO_GL={backend} ({_reason(err)}); "
-              + GL_HINT, file=sys.stderr)
+        print(
+            f"render: cannot import MuJoCo with MUJOCO_GL={backend} ({_reason(err)}); " + GL_HINT,
+            file=sys.stderr,
+        )
         return 2
     try:
-        render_run(args.run_dir, fmt=args.format.lower(), episodes=args.episodes, out=args.out,
-                   step=args.step, seed_index=args.seed_index, key=args.key)
+        render_run(
+            args.run_dir,
+            fmt=args.format.lower(),
+            episodes=args.episodes,
+            out=args.out,
+            step=args.step,
+            seed_index=args.seed_index,
+            key=args.key,
+        )
     except RenderError as err:
         print(f"render: {err}", file=sys.stderr)
         return 2

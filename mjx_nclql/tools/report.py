@@ -80,11 +80,14 @@ class SeedCurve:
     wall_seconds: float
     gym: dict[str, Any] | None  # newest Gymnasium evaluation of this seed (eval.json)
     provenance: dict[str, str] = dataclasses.field(  # commit, jax, mujoco, device (provenance.py)
-        default_factory=lambda: provenance.summary([]))
+        default_factory=lambda: provenance.summary([])
+    )
     update_counts: np.ndarray = dataclasses.field(  # gradient updates at each evaluation
-        default_factory=lambda: np.zeros(0, np.int64))
+        default_factory=lambda: np.zeros(0, np.int64)
+    )
     checkpoints: dict[int, dict[str, Any]] = dataclasses.field(  # transitions -> eval.json row
-        default_factory=dict)
+        default_factory=dict
+    )
 
 
 ByTask = dict[str, dict[str, list[SeedCurve]]]  # task -> variant -> its seeds
@@ -140,13 +143,21 @@ def read_run(run_dir: str) -> list[SeedCurve]:
             row["updates"] = int(row["updates"]) if row.get("updates") is not None else _updates_at(cfg, step)
     origin = provenance.summary(provenance.read(run_dir))
     return [
-        SeedCurve(run_dir=run_dir, env=cfg.env.name, variant=cfg.algo.variant, seed=cfg.seed + i,
-                  steps=steps, returns=per_seed[:, i],
-                  updates=int(train[-1]["updates"]) if train else 0,
-                  trained_steps=int(train[-1].get("post_warmup_steps", train[-1]["env_steps"]))
-                  if train else 0,
-                  wall_seconds=_wall_seconds(train), gym=_newest_gym(rows.get(i, {})),
-                  provenance=origin, update_counts=update_counts, checkpoints=rows.get(i, {}))
+        SeedCurve(
+            run_dir=run_dir,
+            env=cfg.env.name,
+            variant=cfg.algo.variant,
+            seed=cfg.seed + i,
+            steps=steps,
+            returns=per_seed[:, i],
+            updates=int(train[-1]["updates"]) if train else 0,
+            trained_steps=int(train[-1].get("post_warmup_steps", train[-1]["env_steps"])) if train else 0,
+            wall_seconds=_wall_seconds(train),
+            gym=_newest_gym(rows.get(i, {})),
+            provenance=origin,
+            update_counts=update_counts,
+            checkpoints=rows.get(i, {}),
+        )
         for i in range(cfg.num_seeds)
     ]
 
@@ -169,8 +180,7 @@ def _checkpoint_rows(run_dir: str) -> dict[int, dict[int, dict[str, Any]]]:
     for e in evaluations:
         step = int(e["post_warmup_steps"])
         for row in e["seeds"]:
-            new = {"post_warmup_steps": step, "episodes": e["episodes"], "updates": e.get("updates"),
-                   **row}
+            new = {"post_warmup_steps": step, "episodes": e["episodes"], "updates": e.get("updates"), **row}
             old = out[row["seed_index"]].get(step)
             if old is None or rank(new) >= rank(old):
                 out[row["seed_index"]][step] = new
@@ -213,8 +223,9 @@ def iqm(x: np.ndarray) -> float:
     return float(stats.trim_mean(np.ravel(x), 0.25))
 
 
-def stratified_bootstrap_ci(scores: list[np.ndarray], statistic: Any = iqm, reps: int = 5000,
-                            level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+def stratified_bootstrap_ci(
+    scores: list[np.ndarray], statistic: Any = iqm, reps: int = 5000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
     """Percentile interval of `statistic` over all (task, seed) scores, resampling seeds with
     replacement within each task (tasks are the strata)."""
     rng = np.random.default_rng(seed)
@@ -291,8 +302,11 @@ def group_points(curves: list[SeedCurve]) -> list[Point]:
                 updates.append(int(c.update_counts[i]))
             elif step in c.checkpoints:
                 updates.append(int(c.checkpoints[step]["updates"]))
-        gym = [c.checkpoints[step]["gymnasium"]["return_mean"] for c in curves
-               if "gymnasium" in c.checkpoints.get(step, {})]
+        gym = [
+            c.checkpoints[step]["gymnasium"]["return_mean"]
+            for c in curves
+            if "gymnasium" in c.checkpoints.get(step, {})
+        ]
         points.append(Point(step, updates, np.array(mjx, np.float64), np.array(gym, np.float64)))
     return points
 
@@ -344,8 +358,14 @@ def _panel(ax: Axes, env: str, groups: dict[str, list[SeedCurve]], axis: str) ->
         for j, c in enumerate(curves):
             x = c.steps if axis == "transitions" else c.update_counts
             if len(curves) > 1:  # one seed is its own mean
-                ax.plot(x, c.returns, color=color, lw=0.8, alpha=0.3,
-                        label=f"{variant}, each seed" if j == 0 else None)
+                ax.plot(
+                    x,
+                    c.returns,
+                    color=color,
+                    lw=0.8,
+                    alpha=0.3,
+                    label=f"{variant}, each seed" if j == 0 else None,
+                )
             xmax = max(xmax, float(x.max()) if x.size else 0.0)
         points = [p for p in group_points(curves) if p.mjx.size]
         if not points:
@@ -362,8 +382,9 @@ def _panel(ax: Axes, env: str, groups: dict[str, list[SeedCurve]], axis: str) ->
     if random is not None:
         ax.axhline(random, color="0.4", ls=":", lw=1.2, label="random policy")
     ax.xaxis.set_major_formatter(EngFormatter())
-    ax.set_xlabel("transitions after warm-up (per seed)" if axis == "transitions"
-                  else "gradient updates (per seed)")
+    ax.set_xlabel(
+        "transitions after warm-up (per seed)" if axis == "transitions" else "gradient updates (per seed)"
+    )
     ax.set_title(f"{env}: at equal {axis}")
     ax.grid(alpha=0.3)
 
@@ -395,7 +416,7 @@ def plot_task(env: str, groups: dict[str, list[SeedCurve]], path: str) -> None:
 
 
 def _fmt_ci(mean: float, half: float) -> str:
-    """"mean ± half", or the mean alone where there is no interval (one value)."""
+    """ "mean ± half", or the mean alone where there is no interval (one value)."""
     return f"{mean:.1f}" if not math.isfinite(half) else f"{mean:.1f} ± {half:.1f}"
 
 
@@ -420,13 +441,17 @@ def _fmt_sac(env: str, x: float | None, fn: Callable[[str, float], tuple[float, 
 def _final_section(by_task: ByTask) -> tuple[list[str], dict[str, list[np.ndarray]]]:
     """The final-return table, and each variant's normalised final scores per task (the aggregate's
     input)."""
-    lines = ["### Final return per task", "",
-             "Mean over seeds of the last evaluation all seeds reached (MJX, in training: "
-             "20-episode mean per seed unless the run says otherwise), ± the 95% confidence "
-             "half-width (Student t; none for a single seed), beside the uniform-random policy's "
-             "return (`mjx_nclql/tools/reference_scores.py`).", "",
-             "| task | variant | seeds | transitions after warm-up | final return | random policy |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "### Final return per task",
+        "",
+        "Mean over seeds of the last evaluation all seeds reached (MJX, in training: "
+        "20-episode mean per seed unless the run says otherwise), ± the 95% confidence "
+        "half-width (Student t; none for a single seed), beside the uniform-random policy's "
+        "return (`mjx_nclql/tools/reference_scores.py`).",
+        "",
+        "| task | variant | seeds | transitions after warm-up | final return | random policy |",
+        "|---|---|---|---|---|---|",
+    ]
     scores: dict[str, list[np.ndarray]] = defaultdict(list)
     for env in sorted(by_task):
         random = _random_score(env)
@@ -435,11 +460,14 @@ def _final_section(by_task: ByTask) -> tuple[list[str], dict[str, list[np.ndarra
             group = by_task[env][variant]
             step, finals = _final(group)
             if finals.size == 0:
-                lines.append(f"| {env} | {variant} | {len(group)} | - | no common evaluation | "
-                             f"{random_text} |")
+                lines.append(
+                    f"| {env} | {variant} | {len(group)} | - | no common evaluation | {random_text} |"
+                )
                 continue
-            lines.append(f"| {env} | {variant} | {len(group)} | {step:,} | "
-                         f"{_fmt_ci(*mean_ci(finals))} | {random_text} |")
+            lines.append(
+                f"| {env} | {variant} | {len(group)} | {step:,} | "
+                f"{_fmt_ci(*mean_ci(finals))} | {random_text} |"
+            )
             norm = [normalised(env, v) for v in finals]
             if all(n is not None for n in norm):
                 scores[variant].append(np.array(norm, np.float64))
@@ -450,41 +478,55 @@ def _points_section(by_task: ByTask) -> list[str]:
     """Every evaluation point on both x-axes, beside SAC at equal transitions and equal updates."""
     from mjx_nclql.tools import reference_scores as ref
 
-    lines = ["", "### Learning curves: every evaluation point", "",
-             "Return as mean over seeds ± the 95% confidence half-width (Student t; n = seeds, no "
-             "interval for n=1): MJX from the in-training evaluations (where every seed has one), "
-             "Gymnasium from `python -m mjx_nclql.evaluate` (where `eval.json` has the checkpoint). "
-             f"{SAC_LABEL}: mean ± std over its seeds.", "",
-             "| task | variant | transitions after warm-up | updates | MJX return (training eval) | "
-             "Gymnasium return (`evaluate`) | SAC at equal transitions | SAC at equal updates |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "### Learning curves: every evaluation point",
+        "",
+        "Return as mean over seeds ± the 95% confidence half-width (Student t; n = seeds, no "
+        "interval for n=1): MJX from the in-training evaluations (where every seed has one), "
+        "Gymnasium from `python -m mjx_nclql.evaluate` (where `eval.json` has the checkpoint). "
+        f"{SAC_LABEL}: mean ± std over its seeds.",
+        "",
+        "| task | variant | transitions after warm-up | updates | MJX return (training eval) | "
+        "Gymnasium return (`evaluate`) | SAC at equal transitions | SAC at equal updates |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for env in sorted(by_task):
         for variant in sorted(by_task[env]):
             for p in group_points(by_task[env][variant]):
                 u = p.single_updates()
                 updates = f"{u:,}" if u is not None else f"{min(p.updates):,}–{max(p.updates):,}"
-                lines.append(f"| {env} | {variant} | {p.transitions:,} | {updates} | "
-                             f"{_fmt_seeds(p.mjx)} | {_fmt_seeds(p.gym)} | "
-                             f"{_fmt_sac(env, p.transitions, ref.sac_at_transitions)} | "
-                             f"{_fmt_sac(env, u, ref.sac_at_updates)} |")
-    lines += ["", "SAC at equal transitions is Tianshou's curve at env_step = the row's transitions "
-              "after warm-up (its env_step likewise leaves out SAC's 10k random start steps), SAC "
-              "at equal updates is the same curve at env_step = the row's updates (SAC makes one "
-              f"update per env_step), both linear between its rows every {ref.SAC_CURVE_STEP:,} "
-              f"env_steps and \"-\" beyond env_step {ref.SAC_CURVE_MAX_STEP:,}."]
+                lines.append(
+                    f"| {env} | {variant} | {p.transitions:,} | {updates} | "
+                    f"{_fmt_seeds(p.mjx)} | {_fmt_seeds(p.gym)} | "
+                    f"{_fmt_sac(env, p.transitions, ref.sac_at_transitions)} | "
+                    f"{_fmt_sac(env, u, ref.sac_at_updates)} |"
+                )
+    lines += [
+        "",
+        "SAC at equal transitions is Tianshou's curve at env_step = the row's transitions "
+        "after warm-up (its env_step likewise leaves out SAC's 10k random start steps), SAC "
+        "at equal updates is the same curve at env_step = the row's updates (SAC makes one "
+        f"update per env_step), both linear between its rows every {ref.SAC_CURVE_STEP:,} "
+        f'env_steps and "-" beyond env_step {ref.SAC_CURVE_MAX_STEP:,}.',
+    ]
     return lines
 
 
-def _figures_section(by_task: ByTask, out_path: str | None,
-                     figures_dir: str | None) -> list[str]:
+def _figures_section(by_task: ByTask, out_path: str | None, figures_dir: str | None) -> list[str]:
     """Write each task's figure and link it relative to `out_path`."""
     if not figures_dir:
         return []
     os.makedirs(figures_dir, exist_ok=True)
-    lines = ["", "### Learning curves", "",
-             "Left: x = transitions after warm-up; right: x = gradient updates. Each seed faint, the "
-             f"mean over seeds with its 95% band, {SAC_LABEL} as mean ± std (dashed, matched to "
-             "each panel's x as in the table above), and the random policy (dotted).", ""]
+    lines = [
+        "",
+        "### Learning curves",
+        "",
+        "Left: x = transitions after warm-up; right: x = gradient updates. Each seed faint, the "
+        f"mean over seeds with its 95% band, {SAC_LABEL} as mean ± std (dashed, matched to "
+        "each panel's x as in the table above), and the random policy (dotted).",
+        "",
+    ]
     base = os.path.dirname(os.path.abspath(out_path)) if out_path else os.getcwd()
     for env in sorted(by_task):
         path = os.path.join(figures_dir, f"curve_{env}.png")
@@ -501,13 +543,18 @@ def _final_checkpoint(c: SeedCurve) -> dict[str, Any] | None:
 
 def _simulators_section(curves: list[SeedCurve]) -> list[str]:
     """MJX against Gymnasium for each seed's final evaluated checkpoint, the gap in standard errors."""
-    lines = ["", "### MJX and Gymnasium at each seed's final checkpoint", "",
-             "The same policy on both simulators (`python -m mjx_nclql.evaluate`), mean return ± its "
-             "standard error over the episodes; z = (gym − MJX) / √(se_MJX² + se_gym²), and a gap "
-             f"beyond {Z_FLAG:g} standard errors is flagged: more than sampling noise.", "",
-             "| task | variant | run | seed | transitions after warm-up | episodes | MJX return | "
-             f"Gymnasium return | gym − MJX | z | beyond {Z_FLAG:g} se |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "### MJX and Gymnasium at each seed's final checkpoint",
+        "",
+        "The same policy on both simulators (`python -m mjx_nclql.evaluate`), mean return ± its "
+        "standard error over the episodes; z = (gym − MJX) / √(se_MJX² + se_gym²), and a gap "
+        f"beyond {Z_FLAG:g} standard errors is flagged: more than sampling noise.",
+        "",
+        "| task | variant | run | seed | transitions after warm-up | episodes | MJX return | "
+        f"Gymnasium return | gym − MJX | z | beyond {Z_FLAG:g} se |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     rows = 0
     for c in sorted(curves, key=lambda c: (c.env, c.variant, c.seed)):
         row = _final_checkpoint(c)
@@ -516,15 +563,19 @@ def _simulators_section(curves: list[SeedCurve]) -> list[str]:
         m, g = row["mjx"], row["gymnasium"]
         z = z_score(g["return_mean"], g["return_stderr"], m["return_mean"], m["return_stderr"])
         flag = "**yes**" if abs(z) > Z_FLAG else "no"
-        lines.append(f"| {c.env} | {c.variant} | {os.path.basename(c.run_dir)} | {c.seed} | "
-                     f"{row['post_warmup_steps']:,} | {row['episodes']} | "
-                     f"{m['return_mean']:.1f} ± {m['return_stderr']:.1f} | "
-                     f"{g['return_mean']:.1f} ± {g['return_stderr']:.1f} | "
-                     f"{g['return_mean'] - m['return_mean']:+.1f} | {z:+.2f} | {flag} |")
+        lines.append(
+            f"| {c.env} | {c.variant} | {os.path.basename(c.run_dir)} | {c.seed} | "
+            f"{row['post_warmup_steps']:,} | {row['episodes']} | "
+            f"{m['return_mean']:.1f} ± {m['return_stderr']:.1f} | "
+            f"{g['return_mean']:.1f} ± {g['return_stderr']:.1f} | "
+            f"{g['return_mean'] - m['return_mean']:+.1f} | {z:+.2f} | {flag} |"
+        )
         rows += 1
     if not rows:
-        return lines[:3] + ["No seed has an `evaluate` result on both simulators "
-                            "(`python -m mjx_nclql.evaluate RUN_DIR --all`)."]
+        return lines[:3] + [
+            "No seed has an `evaluate` result on both simulators "
+            "(`python -m mjx_nclql.evaluate RUN_DIR --all`)."
+        ]
     return lines
 
 
@@ -533,34 +584,43 @@ def _difference(row: dict[str, Any]) -> dict[str, float] | None:
     if "gymnasium" not in row or "mjx" not in row:
         return None
     g, m = row["gymnasium"], row["mjx"]
-    return {"mean": g["return_mean"] - m["return_mean"],
-            "stderr": math.hypot(g["return_stderr"], m["return_stderr"]),
-            "z": z_score(g["return_mean"], g["return_stderr"], m["return_mean"], m["return_stderr"])}
+    return {
+        "mean": g["return_mean"] - m["return_mean"],
+        "stderr": math.hypot(g["return_stderr"], m["return_stderr"]),
+        "z": z_score(g["return_mean"], g["return_stderr"], m["return_mean"], m["return_stderr"]),
+    }
 
 
 def _runs_section(curves: list[SeedCurve]) -> list[str]:
     """One row per seed: its budget, time, returns and provenance."""
-    lines = ["", "### Runs", "",
-             "| run | seed | transitions after warm-up | updates | wall time | MJX return "
-             "(training eval) | Gymnasium return (`evaluate`) | MJX return (`evaluate`) | "
-             "gym − MJX | commit | jax | mujoco | device |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "### Runs",
+        "",
+        "| run | seed | transitions after warm-up | updates | wall time | MJX return "
+        "(training eval) | Gymnasium return (`evaluate`) | MJX return (`evaluate`) | "
+        "gym − MJX | commit | jax | mujoco | device |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for c in sorted(curves, key=lambda c: (c.env, c.variant, c.seed)):
         last = f"{c.returns[-1]:.1f} (at {int(c.steps[-1]):,})" if c.returns.size else "-"
         g = c.gym
         if g:
-            gym = (f"{g['gymnasium']['return_mean']:.1f} ± {g['gymnasium']['return_stderr']:.1f} "
-                   f"({g['episodes']} ep., at {g['post_warmup_steps']:,})")
-            mjx = (f"{g['mjx']['return_mean']:.1f} ± {g['mjx']['return_stderr']:.1f}"
-                   if "mjx" in g else "-")
+            gym = (
+                f"{g['gymnasium']['return_mean']:.1f} ± {g['gymnasium']['return_stderr']:.1f} "
+                f"({g['episodes']} ep., at {g['post_warmup_steps']:,})"
+            )
+            mjx = f"{g['mjx']['return_mean']:.1f} ± {g['mjx']['return_stderr']:.1f}" if "mjx" in g else "-"
             d = g.get("difference") or _difference(g)
             diff = f"{d['mean']:+.1f} ± {d['stderr']:.1f} ({d['z']:+.1f} se)" if d else "-"
         else:
             gym = mjx = diff = "-"
         p = c.provenance
-        lines.append(f"| {os.path.basename(c.run_dir)} | {c.seed} | {c.trained_steps:,} | {c.updates:,} | "
-                     f"{c.wall_seconds / 3600:.2f} h | {last} | {gym} | {mjx} | {diff} | "
-                     f"{p['commit']} | {p['jax']} | {p['mujoco']} | {p['device']} |")
+        lines.append(
+            f"| {os.path.basename(c.run_dir)} | {c.seed} | {c.trained_steps:,} | {c.updates:,} | "
+            f"{c.wall_seconds / 3600:.2f} h | {last} | {gym} | {mjx} | {diff} | "
+            f"{p['commit']} | {p['jax']} | {p['mujoco']} | {p['device']} |"
+        )
     return lines
 
 
@@ -569,25 +629,36 @@ def _aggregate_section(scores: dict[str, list[np.ndarray]]) -> list[str]:
     lines = ["", "### Aggregate over tasks", ""]
     if not scores:
         return lines + ["No task has both reference scores; nothing to aggregate."]
-    kept = {v: s for v, s in sorted(scores.items())
-            if len(s) >= AGGREGATE_MIN_TASKS and min(x.size for x in s) >= AGGREGATE_MIN_SEEDS}
+    kept = {
+        v: s
+        for v, s in sorted(scores.items())
+        if len(s) >= AGGREGATE_MIN_TASKS and min(x.size for x in s) >= AGGREGATE_MIN_SEEDS
+    }
     for variant, s in sorted(scores.items()):
         if variant not in kept:
-            lines.append(f"{variant}: left out, the IQM of normalised scores needs at least "
-                         f"{AGGREGATE_MIN_TASKS} tasks of at least {AGGREGATE_MIN_SEEDS} seeds each "
-                         f"(here {len(s)} task(s), seeds per task: "
-                         f"{', '.join(str(x.size) for x in s)}).")
+            lines.append(
+                f"{variant}: left out, the IQM of normalised scores needs at least "
+                f"{AGGREGATE_MIN_TASKS} tasks of at least {AGGREGATE_MIN_SEEDS} seeds each "
+                f"(here {len(s)} task(s), seeds per task: "
+                f"{', '.join(str(x.size) for x in s)})."
+            )
     if kept:
         if len(kept) < len(scores):
             lines.append("")
-        lines += ["Interquartile mean of normalised final scores, (R − random) / (reference − "
-                  "random) with the scores of `mjx_nclql/tools/reference_scores.py`, and a stratified-"
-                  "bootstrap 95% interval (seeds resampled within each task).", "",
-                  "| variant | tasks | runs | IQM | 95% interval |", "|---|---|---|---|---|"]
+        lines += [
+            "Interquartile mean of normalised final scores, (R − random) / (reference − "
+            "random) with the scores of `mjx_nclql/tools/reference_scores.py`, and a stratified-"
+            "bootstrap 95% interval (seeds resampled within each task).",
+            "",
+            "| variant | tasks | runs | IQM | 95% interval |",
+            "|---|---|---|---|---|",
+        ]
         for variant, s in kept.items():
             lo, hi = stratified_bootstrap_ci(s)
-            lines.append(f"| {variant} | {len(s)} | {sum(x.size for x in s)} | "
-                         f"{iqm(np.concatenate(s)):.3f} | [{lo:.3f}, {hi:.3f}] |")
+            lines.append(
+                f"| {variant} | {len(s)} | {sum(x.size for x in s)} | "
+                f"{iqm(np.concatenate(s)):.3f} | [{lo:.3f}, {hi:.3f}] |"
+            )
     return lines
 
 
@@ -614,8 +685,10 @@ def check_out(out_path: str, force: bool = False) -> None:
     with open(out_path) as f:
         old = f.read()
     if not (BEGIN in old and END in old):
-        raise ReportError(f"--out {out_path} exists and has no {BEGIN} / {END} markers; refusing to "
-                          "overwrite it (add the markers where the report goes, or pass --force)")
+        raise ReportError(
+            f"--out {out_path} exists and has no {BEGIN} / {END} markers; refusing to "
+            "overwrite it (add the markers where the report goes, or pass --force)"
+        )
 
 
 def write(out_path: str, body: str) -> None:
@@ -633,20 +706,29 @@ def write(out_path: str, body: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = command_parser("mjx_nclql.report", "Tables and learning curves from run directories.",
-                            __doc__)
-    parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR",
-                        help="run directories (config.yaml + metrics.jsonl); seeds of the same task "
-                             "and variant are pooled across them")
-    parser.add_argument("--out", default=None,
-                        help=f"markdown file to write; in an existing one only the block between "
-                             f"{BEGIN} and {END} is replaced, and one without them is refused "
-                             "unless --force (default: print to stdout)")
-    parser.add_argument("--figures", default=None,
-                        help="directory for the learning-curve PNGs (default: figures/ beside --out; "
-                             "none when printing)")
-    parser.add_argument("--force", action="store_true",
-                        help="replace an existing --out that has no report markers, whole")
+    parser = command_parser("mjx_nclql.report", "Tables and learning curves from run directories.", __doc__)
+    parser.add_argument(
+        "run_dirs",
+        nargs="+",
+        metavar="RUN_DIR",
+        help="run directories (config.yaml + metrics.jsonl); seeds of the same task "
+        "and variant are pooled across them",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help=f"markdown file to write; in an existing one only the block between "
+        f"{BEGIN} and {END} is replaced, and one without them is refused "
+        "unless --force (default: print to stdout)",
+    )
+    parser.add_argument(
+        "--figures",
+        default=None,
+        help="directory for the learning-curve PNGs (default: figures/ beside --out; none when printing)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing --out that has no report markers, whole"
+    )
     return parser
 
 
@@ -659,8 +741,9 @@ def main(argv: list[str] | None = None) -> int:
     except ReportError as err:
         print(f"report: {err}", file=sys.stderr)
         return 2
-    figures = args.figures or (os.path.join(os.path.dirname(os.path.abspath(args.out)), "figures")
-                               if args.out else None)
+    figures = args.figures or (
+        os.path.join(os.path.dirname(os.path.abspath(args.out)), "figures") if args.out else None
+    )
     body = build(curves, args.out, figures)
     if args.out:
         write(args.out, body)

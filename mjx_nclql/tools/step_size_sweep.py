@@ -34,9 +34,9 @@ DEFAULT_EPS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
 
 def _states(env: Any, agent: Agent, params: Any, key: jax.Array, episodes: int) -> jax.Array:
     """Observations of `episodes` episodes of the run's policy, [episodes * length, obs]."""
-    _, _, obs = jax.jit(
-        lambda p, k: play_episodes(env, agent.act, p, k, episodes, record=lambda s: s.obs)
-    )(params, key)
+    _, _, obs = jax.jit(lambda p, k: play_episodes(env, agent.act, p, k, episodes, record=lambda s: s.obs))(
+        params, key
+    )
     return obs.reshape(-1, obs.shape[-1]).astype(jnp.float32)
 
 
@@ -54,9 +54,7 @@ def sweep_seed(
     uniform_key, annealed_key, plain_key = jax.random.split(key, 3)
     uniform = jax.random.uniform(uniform_key, (obs.shape[0], d), minval=-1.0, maxval=1.0)
     sampler = agent.cfg.sampler
-    annealed = jax.jit(lambda o, k: annealed_langevin(critic, o, k, sampler, d))(
-        obs, annealed_key
-    )
+    annealed = jax.jit(lambda o, k: annealed_langevin(critic, o, k, sampler, d))(obs, annealed_key)
     q_uniform, q_annealed = q_of(uniform), q_of(annealed)
     plain_fn = jax.jit(
         lambda o, k, eps: langevin(critic, o, k, dataclasses.replace(sampler, eps=eps), d),
@@ -66,18 +64,30 @@ def sweep_seed(
     for eps in eps_values:
         actions = plain_fn(obs, plain_key, float(eps))
         q = q_of(actions)
-        rows.append({
-            "eps": float(eps),
-            "q": q,
-            "fraction_of_annealed_gain": (q - q_uniform) / (q_annealed - q_uniform),
-            "at_bound": float(jnp.mean(jnp.abs(actions) >= 1.0 - 1e-6)),
-        })
-    return {"q_uniform": q_uniform, "q_annealed": q_annealed,
-            "annealed_at_bound": float(jnp.mean(jnp.abs(annealed) >= 1.0 - 1e-6)), "plain": rows}
+        rows.append(
+            {
+                "eps": float(eps),
+                "q": q,
+                "fraction_of_annealed_gain": (q - q_uniform) / (q_annealed - q_uniform),
+                "at_bound": float(jnp.mean(jnp.abs(actions) >= 1.0 - 1e-6)),
+            }
+        )
+    return {
+        "q_uniform": q_uniform,
+        "q_annealed": q_annealed,
+        "annealed_at_bound": float(jnp.mean(jnp.abs(annealed) >= 1.0 - 1e-6)),
+        "plain": rows,
+    }
 
 
-def run(run_dir: str, eps_values: tuple[float, ...] = DEFAULT_EPS, episodes: int = 2,
-        states: int = 1024, step: int | None = None, seed: int = 0) -> dict[str, Any]:
+def run(
+    run_dir: str,
+    eps_values: tuple[float, ...] = DEFAULT_EPS,
+    episodes: int = 2,
+    states: int = 1024,
+    step: int | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
     cfg, agent, step, params = restore_params(run_dir, step)
     if not agent.cfg.noise_conditioned:
         raise ValueError(f"{run_dir} is an LQL run: the sweep compares against NC-LQL's sampler")
@@ -97,25 +107,35 @@ def run(run_dir: str, eps_values: tuple[float, ...] = DEFAULT_EPS, episodes: int
     best = max(mean_fraction, key=mean_fraction.get)
     s = agent.cfg.sampler
     return {
-        "run_dir": run_dir, "env": cfg.env.name, "step": step, "states_per_seed": states,
-        "w": s.w, "gradient_evaluations": s.num_levels * s.steps_per_level,
-        "grad_norm": s.grad_norm, "annealed_step_sizes": [s.eps * (s.sigma_max / s.sigma_min) ** 2,
-                                                          s.eps],
-        "seeds": seeds, "mean_fraction_of_annealed_gain": mean_fraction, "best_eps": best,
+        "run_dir": run_dir,
+        "env": cfg.env.name,
+        "step": step,
+        "states_per_seed": states,
+        "w": s.w,
+        "gradient_evaluations": s.num_levels * s.steps_per_level,
+        "grad_norm": s.grad_norm,
+        "annealed_step_sizes": [s.eps * (s.sigma_max / s.sigma_min) ** 2, s.eps],
+        "seeds": seeds,
+        "mean_fraction_of_annealed_gain": mean_fraction,
+        "best_eps": best,
     }
 
 
 def print_table(result: dict[str, Any]) -> None:
     seeds = result["seeds"]
-    print(f"{result['env']}, checkpoint {result['step']}, {len(seeds)} seed(s), "
-          f"{result['states_per_seed']} states each, w={result['w']:g}, "
-          f"{result['gradient_evaluations']} gradient evaluations")
+    print(
+        f"{result['env']}, checkpoint {result['step']}, {len(seeds)} seed(s), "
+        f"{result['states_per_seed']} states each, w={result['w']:g}, "
+        f"{result['gradient_evaluations']} gradient evaluations"
+    )
     print("| sampler | mean min-Q | fraction of annealed gain over uniform | at bound |")
     print("|---|---|---|---|")
     mean = lambda xs: float(np.mean(xs))  # noqa: E731
     print(f"| uniform | {mean([s['q_uniform'] for s in seeds]):.3f} | 0 | |")
-    print(f"| annealed (NC-LQL) | {mean([s['q_annealed'] for s in seeds]):.3f} | 1 | "
-          f"{mean([s['annealed_at_bound'] for s in seeds]):.2f} |")
+    print(
+        f"| annealed (NC-LQL) | {mean([s['q_annealed'] for s in seeds]):.3f} | 1 | "
+        f"{mean([s['annealed_at_bound'] for s in seeds]):.2f} |"
+    )
     for j, row in enumerate(seeds[0]["plain"]):
         q = mean([s["plain"][j]["q"] for s in seeds])
         frac = mean([s["plain"][j]["fraction_of_annealed_gain"] for s in seeds])
@@ -125,11 +145,15 @@ def print_table(result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = argparse.ArgumentParser(prog="python -m mjx_nclql.step_size_sweep", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m mjx_nclql.step_size_sweep",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("run_dir", help="a trained NC-LQL run directory (with checkpoints)")
-    p.add_argument("--eps", default=",".join(f"{e:g}" for e in DEFAULT_EPS),
-                   help="comma-separated step sizes to try")
+    p.add_argument(
+        "--eps", default=",".join(f"{e:g}" for e in DEFAULT_EPS), help="comma-separated step sizes to try"
+    )
     p.add_argument("--episodes", type=int, default=2, help="episodes played per seed for states")
     p.add_argument("--states", type=int, default=1024, help="states per seed the sweep uses")
     p.add_argument("--step", type=int, default=None, help="checkpoint (default: newest)")
