@@ -10,14 +10,15 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mjx_nclql.core.config import ConfigError, RunConfig
 from mjx_nclql.core.errors import MjxNclqlError
 
 if TYPE_CHECKING:  # jax and everything on it load inside run(): Hydra's --help answers at once
+    from mjx_nclql.runtime.distributed import SeedLayout
     from mjx_nclql.runtime.outputs import Outputs, Record
-    from mjx_nclql.runtime.trainer import ChunkSummary, TrainState
+    from mjx_nclql.runtime.trainer import ChunkSummary, Trainer, TrainState
 
 
 class NonFiniteError(MjxNclqlError, RuntimeError):
@@ -74,10 +75,7 @@ def run(
             out.chunk_done(chunk, summary, updates, stop.chunk_seconds)
             check_finite(summary, chunk, out)
             if sched.eval_due(chunk):
-                eval_keys = layout.put(keys.eval_keys(cfg.seed, cfg.num_seeds, chunk))
-                trainer.compile_once("evaluate", ts.agent.params, eval_keys, announce=out.compiling)
-                stats = distributed.to_host(trainer.evaluate(ts.agent.params, eval_keys))
-                out.evaluation(chunk, stats, updates, ts.agent.params)
+                _evaluate(cfg, trainer, layout, ts.agent.params, chunk, updates, out)
             signalled = distributed.any_process(stop.signal is not None)  # all hosts agree
             stopping = chunk < sched.total_chunks and (
                 signalled or (max_chunks is not None and chunk - first >= max_chunks)
@@ -93,6 +91,18 @@ def run(
                 break
         out.finished(status, chunk)
         return RunResult(run_dir=run_dir, status=status, state=ts, records=out.records())
+
+
+def _evaluate(
+    cfg: RunConfig, trainer: Trainer, layout: SeedLayout, params: Any, chunk: int, updates: int, out: Outputs
+) -> None:
+    """The in-training evaluation after `chunk`: each seed's episodes with the evaluation sampler."""
+    from mjx_nclql.runtime import distributed, keys
+
+    eval_keys = layout.put(keys.eval_keys(cfg.seed, cfg.num_seeds, chunk))
+    trainer.compile_once("evaluate", params, eval_keys, announce=out.compiling)
+    stats = distributed.to_host(trainer.evaluate(params, eval_keys))
+    out.evaluation(chunk, stats, updates, params)
 
 
 def check_finite(summary: ChunkSummary, chunk: int, out: Outputs) -> None:

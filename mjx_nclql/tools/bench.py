@@ -63,6 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     description = __doc__.split("\n\n")[1]  # the paragraph that says what is measured
     p = command_parser("mjx_nclql.bench", description, __doc__)
+    _add_config_args(p)
+    _add_mode_args(p)
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="extra Hydra overrides of the measured config, e.g. train.num_envs=1024",
+    )
+    return p
+
+
+def _add_config_args(p: argparse.ArgumentParser) -> None:
+    """What is measured: the task, the preset, and the sizes that override it."""
     p.add_argument("--env", default="halfcheetah", help="task, comma-separated tasks, or 'all'")
     p.add_argument(
         "--preset",
@@ -98,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=3,
         help="timed calls per measurement after the compiling one; the best counts",
     )
+
+
+def _add_mode_args(p: argparse.ArgumentParser) -> None:
+    """How it is measured and where results go: the alternatives to the throughput table."""
     p.add_argument(
         "--account",
         action="store_true",
@@ -137,13 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="full",
         help="--suite device: full sizes, or toy sizes to check the command on a CPU",
     )
-    p.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="KEY=VALUE",
-        help="extra Hydra overrides of the measured config, e.g. train.num_envs=1024",
-    )
-    return p
 
 
 def run(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -198,18 +208,23 @@ def run(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         }
         rows.append(fig)
         print(json.dumps(fig), flush=True)
+    print_summary(rows, args.preset)
+    if args.json:
+        _write_json(args.json, rows)
+    return 0
+
+
+def print_summary(rows: list[dict[str, Any]], preset: str) -> None:
+    """The throughput table, then each program's time for the whole protocol."""
     print()
     print(_table(rows))
     for r in rows:
         est = r["protocol_estimate"]
         print(
-            f"{r['env']} x{r['num_seeds']} seeds: the {args.preset} protocol "
+            f"{r['env']} x{r['num_seeds']} seeds: the {preset} protocol "
             f"({est['updates_per_run']:,.0f} updates/run) would take "
             f"{est['hours_per_program']:.2f} h for this program (evaluation excluded)"
         )
-    if args.json:
-        _write_json(args.json, rows)
-    return 0
 
 
 def account_table(result: dict[str, Any]) -> str:

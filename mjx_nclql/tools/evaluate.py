@@ -175,6 +175,19 @@ def checkpoint_steps(run_dir: str) -> list[int]:
     return sorted(checkpoints_by_step(cfg, chunks))
 
 
+def _not_yet_evaluated(run_dir: str, plan: Plan, record: dict[str, Any], echo: Any) -> list[tuple[int, int]]:
+    """The planned checkpoints whose entry with this record's setting is not in eval.json yet."""
+    done = {_ident(e) for e in read_eval_file(run_dir)}
+    setting = _setting(
+        record["episodes"], record["key"], record["num_particles"], plan.simulators, plan.seeds
+    )
+    todo = [(post, chunk) for post, chunk in plan.checkpoints if (post, *setting) not in done]
+    skipped = sorted({post for post, _ in plan.checkpoints} - {post for post, _ in todo})
+    if skipped:
+        echo(f"skipping step(s) {', '.join(map(str, skipped))}: already in {EVAL_FILE} with this setting")
+    return todo
+
+
 def evaluate_run(
     run_dir: str,
     *,
@@ -208,16 +221,9 @@ def evaluate_run(
         "evaluated_at": dt.datetime.now().isoformat(timespec="seconds"),
         "checkpoints": [],
     }
-    todo = plan.checkpoints
-    if skip_evaluated:
-        done = {_ident(e) for e in read_eval_file(run_dir)}
-        setting = _setting(record["episodes"], key, record["num_particles"], plan.simulators, plan.seeds)
-        todo = [(post, chunk) for post, chunk in todo if (post, *setting) not in done]
-        skipped = sorted({post for post, _ in plan.checkpoints} - {post for post, _ in todo})
-        if skipped:
-            echo(f"skipping step(s) {', '.join(map(str, skipped))}: already in {EVAL_FILE} with this setting")
-        if not todo:
-            return record
+    todo = _not_yet_evaluated(run_dir, plan, record, echo) if skip_evaluated else plan.checkpoints
+    if not todo:
+        return record
     if plan.gym_spec and plan.gym_spec[2]:
         echo(
             f"note: the run sets MJX physics option(s) {plan.gym_spec[2]}; Gymnasium's task is "
