@@ -58,10 +58,17 @@ def _pack_legacy(tree: Any) -> dict[str, Any]:
     return {f"{i:05d}": x for i, x in enumerate(jax.tree.leaves(tree)) if x.size}
 
 
+def _placed(x: Any, like: Any) -> Any:
+    """`x` on `like`'s sharding. Every leaf of a restored state is placed the same way, the
+    zero-size ones taken from `like` too: a state mixing orbax's committed arrays with
+    uncommitted ones compiles a jitted step twice, once for itself and once for its output."""
+    return jax.device_put(x, like.sharding) if isinstance(like, jax.Array) else x
+
+
 def _unpack(payload: dict[str, Any], like: Any, legacy: bool = False) -> Any:
     leaves, treedef = jax.tree.flatten(like)
     keys = [f"{i:05d}" for i in range(len(leaves))] if legacy else [k for k, _ in leaf_paths(like)]
-    return treedef.unflatten([payload.get(k, x) for k, x in zip(keys, leaves, strict=True)])
+    return treedef.unflatten([_placed(payload.get(k, x), x) for k, x in zip(keys, leaves, strict=True)])
 
 
 def _check_keys(stored: set[str], expected: set[str], where: str) -> None:
