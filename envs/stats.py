@@ -34,6 +34,12 @@ def episode_statistics(returns: Any, lengths: Any, nonfinite: Any) -> dict[str, 
     }
 
 
+def mean_and_stderr(x: Any) -> tuple[float, float]:
+    """Mean of a per-episode quantity and its standard error, in float64."""
+    x = np.asarray(x, np.float64)
+    return float(x.mean()), _std(x) / math.sqrt(x.size)
+
+
 def difference(mean_a: float, stderr_a: float, mean_b: float, stderr_b: float) -> dict[str, float]:
     """a minus b, the standard error of that difference, and the difference in units of it."""
     se = math.hypot(stderr_a, stderr_b)

@@ -14,7 +14,14 @@ from train_fixtures import copy_run, probe_config
 
 from mjx_nclql.runtime.saved_run import RunDirError, checkpoint_at, checkpoints_by_step
 from mjx_nclql.runtime.schedule import make_schedule
-from mjx_nclql.tools.evaluate import EVAL_FILE, UNITS, evaluate_run, main, write_eval_file
+from mjx_nclql.tools.evaluate import (
+    EVAL_FILE,
+    UNITS,
+    evaluate_run,
+    gymnasium_episodes,
+    main,
+    write_eval_file,
+)
 
 
 def _snapshot(run_dir: str) -> dict[str, tuple[int, float]]:
@@ -222,6 +229,24 @@ def test_eval_json_from_before_steps_were_transitions_is_converted_on_merge(tmp_
     ]
 
 
+def test_gymnasium_forward_distance_is_the_return_less_alive_bonus_and_control_cost() -> None:
+    """Hopper-v4 pays x_velocity + 1 - 1e-3 |a|^2 per step of dt = 0.008 s: with every torque
+    at 0.5 an episode's return is its forward distance / dt plus 0.99925 per step, to float64
+    rounding."""
+    import jax
+    import jax.numpy as jnp
+
+    def push(params, obs, key):
+        return jnp.full((obs.shape[0], 3), 0.5)
+
+    key = jax.random.PRNGKey(0)
+    s = gymnasium_episodes("Hopper-v4", {}, push, None, key, episodes=3, reset_seed=7)
+    assert s.n == 3 and s.nonfinite == 0 and 1 <= s.length_mean < 1000  # it falls
+    assert abs(s.distance_mean) > 0.01
+    expected = s.distance_mean / 0.008 + s.length_mean * (1 - 7.5e-4)
+    np.testing.assert_allclose(s.return_mean, expected, rtol=1e-9)
+
+
 @pytest.mark.slow
 def test_hopper_policy_has_the_same_return_in_mjx_and_gymnasium(hopper_run_dir, tmp_path) -> None:
     """The shared tiny Hopper run (stopped after its first training chunk, checkpointed, as
@@ -245,3 +270,17 @@ def test_hopper_policy_has_the_same_return_in_mjx_and_gymnasium(hopper_run_dir, 
     assert mjx["nonfinite"] == gym["nonfinite"] == 0
     assert abs(diff["z"]) < 4.0
     assert np.isclose(diff["mean"], gym["return_mean"] - mjx["return_mean"])
+    # Forward distance: the same on both (within 4 se), and on each (over dt = 0.008 s) the
+    # return less the alive bonus (1 per step) and a control cost of at most 3e-3 per step.
+    se = np.hypot(mjx["distance_stderr"], gym["distance_stderr"])
+    assert abs(gym["distance_mean"] - mjx["distance_mean"]) < 4.0 * se
+    for sim in (mjx, gym):
+        ctrl_cost = sim["length_mean"] + sim["distance_mean"] / 0.008 - sim["return_mean"]
+        assert -1e-3 <= ctrl_cost <= 3e-3 * sim["length_mean"] + 1e-3
+    # The training run's own evaluations log the same distance (metrics.jsonl, float32).
+    with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+        evals = [r for r in map(json.loads, f) if r["kind"] == "eval"]
+    assert evals and all(len(r["eval_distance_mean"]) == 1 for r in evals)
+    for r in evals:
+        length, distance, ret = (r[f"eval_{k}_mean"][0] for k in ("length", "distance", "return"))
+        assert -1e-2 <= length + distance / 0.008 - ret <= 3e-3 * length + 1e-2

@@ -383,15 +383,24 @@ def test_points_table_has_t_intervals_gymnasium_and_sac_at_both_x(tmp_path) -> N
 
 
 def test_simulator_gap_in_standard_errors_is_flagged_beyond_three(tmp_path) -> None:
-    text = build(read_run(_three_seed_hopper(tmp_path)), None, None)
+    run = _three_seed_hopper(tmp_path)
+    with open(os.path.join(run, "eval.json")) as f:  # seed 0's final row carries distances
+        record = json.load(f)
+    final = record["evaluations"][-1]["seeds"][0]
+    final["mjx"]["distance_mean"], final["gymnasium"]["distance_mean"] = 1.234, -0.5
+    with open(os.path.join(run, "eval.json"), "w") as f:
+        json.dump(record, f)
+    text = build(read_run(run), None, None)
     # The final checkpoint (50k), not the one at 25k: seed 1, MJX 1290 ± 10, gym 1400 ± 20.
     z = (1400.0 - 1290.0) / math.sqrt(10.0**2 + 20.0**2)
     assert z == pytest.approx(4.919, abs=1e-3)
     assert _row(text, "| hopper | nclql | hopper3 | 1 |") == (
         f"| hopper | nclql | hopper3 | 1 | 50,000 | 20 | 1290.0 ± 10.0 | 1400.0 ± 20.0 | +110.0 | "
-        f"{z:+.2f} | **yes** |"
+        f"{z:+.2f} | **yes** | - |"
     )
-    assert _row(text, "| hopper | nclql | hopper3 | 0 |").endswith(f"| +19.0 | {19.0 / 50.0:+.2f} | no |")
+    assert _row(text, "| hopper | nclql | hopper3 | 0 |").endswith(
+        f"| +19.0 | {19.0 / 50.0:+.2f} | no | 1.23 / -0.50 |"
+    )
     # The runs table computes the same gap where eval.json's row does not carry it.
     assert "| 1290.0 ± 10.0 | +110.0 ± 22.4 (+4.9 se) |" in _row(text, "| hopper3 | 1 |")
     assert z_score(1.0, 0.0, 1.0, 0.0) == 0.0 and z_score(2.0, 0.0, 1.0, 0.0) == math.inf
@@ -477,7 +486,7 @@ def test_the_single_seed_runs_in_docs_still_report(tmp_path) -> None:
     assert _row(text, "| halfcheetah | nclql | 155,000 |").startswith(
         "| halfcheetah | nclql | 155,000 | 31,000 | - | 3826.4 (n=1) |"
     )
-    assert _row(text, "| halfcheetah | nclql | halfcheetah-nclql-s0 | 0 |").endswith("| -0.26 | no |")
+    assert _row(text, "| halfcheetah | nclql | halfcheetah-nclql-s0 | 0 |").endswith("| -0.26 | no | - |")
     assert _row(text, "| hopper-nclql-s0 | 0 |") == (
         "| hopper-nclql-s0 | 0 | 150,000 | 30,000 | 2.01 h | 304.8 (at 150,000) | 304.6 ± 1.1 "
         "(20 ep., at 150,000) | 305.3 ± 0.7 | -0.7 ± 1.3 (-0.5 se) | unknown | unknown | unknown | "

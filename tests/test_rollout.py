@@ -1,6 +1,7 @@
 """Evaluation episodes (`runtime.rollout`): the early-stopping loop the trainer and `evaluate`
 use gives the statistics of the full-length scan (exactly, on a probe whose arithmetic leaves
-XLA no rounding to reorder), and stops at the longest episode."""
+XLA no rounding to reorder), and stops at the longest episode; an episode's forward distance
+is the sum of its steps' x_velocity * dt."""
 
 from __future__ import annotations
 
@@ -29,6 +30,20 @@ class Falls(ProbeEnv):
             terminated=(action[0] > 0.8).astype(jnp.float32),
             truncated=state.truncated * (action[0] <= 0.8),
         )
+
+
+class Walks(Falls):
+    """`Falls` with a forward velocity of a / dt per step (the action moves it a metres)."""
+
+    dt = 0.05
+
+    def reset(self, key):
+        state = super().reset(key)
+        return state.replace(metrics={"x_velocity": jnp.zeros(())})
+
+    def step(self, state, action):
+        state = super().step(state, action)
+        return state.replace(metrics={"x_velocity": action[0] / self.dt})
 
 
 def act(scale, obs, key):  # uniform actions in [-scale, scale]
@@ -61,3 +76,17 @@ def test_early_stopping_loop_equals_full_scan_and_stops_at_the_longest_episode()
     chex.assert_trees_all_equal(early, full)
     assert np.all(np.asarray(early.lengths)[1] == EPISODE_LENGTH)
     assert np.asarray(early.lengths)[0].max() < EPISODE_LENGTH
+
+
+def test_forward_distance_sums_the_alive_steps_x_velocity_times_dt() -> None:
+    """Reward 1 + a and a metres forward per step: each episode's distance is its return minus
+    its length, the falling step included and nothing after it; a task without x_velocity
+    has none."""
+    key = jax.random.PRNGKey(5)
+    early = jax.jit(lambda k: run_episodes(Walks(), act, 1.0, k, 16))(key)
+    full = jax.jit(lambda k: play_episodes(Walks(), act, 1.0, k, 16)[0])(key)
+    distances = np.asarray(early.distances)
+    np.testing.assert_allclose(distances, np.asarray(full.distances), rtol=1e-5, atol=1e-5)
+    expected = np.asarray(early.returns) - np.asarray(early.lengths)
+    np.testing.assert_allclose(distances, expected, rtol=1e-4, atol=1e-4)
+    assert jax.jit(lambda k: run_episodes(Falls(), act, 1.0, k, 4))(key).distances is None

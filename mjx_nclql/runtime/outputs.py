@@ -196,18 +196,19 @@ class Outputs:
         """Log an evaluation; with `log.render`, also write a rollout of seed 0 (`params` has
         the seed axis, possibly spread over hosts: every process must call this)."""
         returns = np.asarray(stats.returns)
-        self._emit(
-            {
-                "kind": "eval",
-                "chunk": chunk,
-                **self._steps(chunk),
-                "updates": updates,
-                "wall_time": time.time() - self.start_time,
-                "eval_return_mean": returns.mean(1),
-                "eval_return_std": returns.std(1),
-                "eval_length_mean": np.asarray(stats.lengths).mean(1),
-            }
-        )
+        record = {
+            "kind": "eval",
+            "chunk": chunk,
+            **self._steps(chunk),
+            "updates": updates,
+            "wall_time": time.time() - self.start_time,
+            "eval_return_mean": returns.mean(1),
+            "eval_return_std": returns.std(1),
+            "eval_length_mean": np.asarray(stats.lengths).mean(1),
+        }
+        if stats.distances is not None:  # metres forward per episode (tasks with x_velocity)
+            record["eval_distance_mean"] = np.asarray(stats.distances).mean(1)
+        self._emit(record)
         self.logger.plot_curve(self.title)
         self.last_eval = f"{returns.mean():.1f}"
         if self.cfg.log.render:

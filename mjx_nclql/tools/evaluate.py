@@ -62,12 +62,23 @@ class Summary:
     return_stderr: float
     length_mean: float
     nonfinite: int  # episodes whose physics went non-finite
+    # Metres the tracked point moved forward (x) per episode: what the forward reward pays
+    # for, apart from the alive bonus. None for a task without a forward velocity.
+    distance_mean: float | None = None
+    distance_stderr: float | None = None
 
     @classmethod
-    def of(cls, returns: np.ndarray, lengths: np.ndarray, nonfinite: np.ndarray) -> Summary:
-        from envs.stats import episode_statistics
+    def of(
+        cls,
+        returns: np.ndarray,
+        lengths: np.ndarray,
+        nonfinite: np.ndarray,
+        distances: np.ndarray | None = None,
+    ) -> Summary:
+        from envs.stats import episode_statistics, mean_and_stderr
 
         s = episode_statistics(returns, lengths, nonfinite)
+        distance = (None, None) if distances is None else mean_and_stderr(distances)
         return cls(
             n=s["episodes"],
             return_mean=s["return_mean"],
@@ -75,6 +86,8 @@ class Summary:
             return_stderr=s["return_stderr"],
             length_mean=s["length_mean"],
             nonfinite=s["nonfinite"],
+            distance_mean=distance[0],
+            distance_stderr=distance[1],
         )
 
 
@@ -99,7 +112,15 @@ def mjx_episodes(env: Env, agent: Agent, params: Any, key: Any, episodes: int) -
     fn = jax.jit(jax.vmap(lambda p, k: run_episodes(env, agent.act, p, k, episodes)))
     num_seeds = jax.tree.leaves(params)[0].shape[0]
     stats = jax.device_get(fn(params, jax.random.split(key, num_seeds)))
-    return [Summary.of(stats.returns[i], stats.lengths[i], stats.nonfinite[i]) for i in range(num_seeds)]
+    return [
+        Summary.of(
+            stats.returns[i],
+            stats.lengths[i],
+            stats.nonfinite[i],
+            None if stats.distances is None else stats.distances[i],
+        )
+        for i in range(num_seeds)
+    ]
 
 
 def gymnasium_factory(env_cfg: Any) -> tuple[str, dict[str, Any], list[str]]:
@@ -123,7 +144,8 @@ def gymnasium_episodes(
 ) -> Summary:
     """`episodes` Gymnasium episodes stepped in lockstep: one batched (jitted) policy call per
     step for all of them; episode i is reset with seed `reset_seed + i`. Actions in [-1, 1]
-    are mapped affinely onto the action space, as the MJX task does."""
+    are mapped affinely onto the action space, as the MJX task does. The forward distance is
+    the sum of `info["x_velocity"] * dt`, as on MJX."""
     import gymnasium as gym
     import jax
     import jax.numpy as jnp
@@ -134,6 +156,7 @@ def gymnasium_episodes(
     low, high = pool[0].action_space.low, pool[0].action_space.high
     obs = np.stack([e.reset(seed=reset_seed + i)[0] for i, e in enumerate(pool)])
     returns, lengths = np.zeros(episodes), np.zeros(episodes, np.int64)
+    distances = np.zeros(episodes)
     bad = np.zeros(episodes, bool)
     alive = np.ones(episodes, bool)
     t = 0
@@ -141,8 +164,10 @@ def gymnasium_episodes(
         a = np.asarray(act(params, jnp.asarray(obs, jnp.float32), jax.random.fold_in(key, t)), np.float64)
         ctrl = low + (a + 1.0) * 0.5 * (high - low)
         for i in np.flatnonzero(alive):
-            o, r, terminated, truncated, _ = pool[i].step(ctrl[i])
+            o, r, terminated, truncated, info = pool[i].step(ctrl[i])
             returns[i] += r
+            speed = info.get("x_velocity")  # every -v4 task reports it
+            distances[i] += np.nan if speed is None else speed * pool[i].unwrapped.dt
             lengths[i] += 1
             if not np.all(np.isfinite(o)):
                 bad[i], terminated = True, True
@@ -151,7 +176,7 @@ def gymnasium_episodes(
         t += 1
     for e in pool:
         e.close()
-    return Summary.of(returns, lengths, bad)
+    return Summary.of(returns, lengths, bad, None if np.isnan(distances).all() else distances)
 
 
 # ---------------------------------------------------------------------------- the run
@@ -350,9 +375,10 @@ def format_row(step: int, chunk: int, row: dict[str, Any]) -> str:
     for sim in SIMULATORS:
         if sim in row:
             r = row[sim]
+            distance = "" if r.get("distance_mean") is None else f", forward {r['distance_mean']:.2f} m"
             parts.append(
                 f"{sim} {r['return_mean']:.1f} +- {r['return_stderr']:.1f} "
-                f"(std {r['return_std']:.1f}, length {r['length_mean']:.0f})"
+                f"(std {r['return_std']:.1f}, length {r['length_mean']:.0f}{distance})"
             )
     if "difference" in row:
         d = row["difference"]

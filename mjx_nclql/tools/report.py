@@ -549,11 +549,15 @@ def _simulators_section(curves: list[SeedCurve]) -> list[str]:
         "",
         "The same policy on both simulators (`python -m mjx_nclql.evaluate`), mean return ± its "
         "standard error over the episodes; z = (gym − MJX) / √(se_MJX² + se_gym²), and a gap "
-        f"beyond {Z_FLAG:g} standard errors is flagged: more than sampling noise.",
+        f"beyond {Z_FLAG:g} standard errors is flagged: more than sampling noise. The forward "
+        "distance is how far the task's tracked point moved along x per episode, in metres "
+        "(mean over the episodes, MJX / Gymnasium), what the forward reward pays for: a "
+        "return made mostly of alive bonus shows as a short distance (`-` where the "
+        "evaluation predates it).",
         "",
         "| task | variant | run | seed | transitions after warm-up | episodes | MJX return | "
-        f"Gymnasium return | gym − MJX | z | beyond {Z_FLAG:g} se |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"Gymnasium return | gym − MJX | z | beyond {Z_FLAG:g} se | forward distance (m) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = 0
     for c in sorted(curves, key=lambda c: (c.env, c.variant, c.seed)):
@@ -568,7 +572,7 @@ def _simulators_section(curves: list[SeedCurve]) -> list[str]:
             f"{row['post_warmup_steps']:,} | {row['episodes']} | "
             f"{m['return_mean']:.1f} ± {m['return_stderr']:.1f} | "
             f"{g['return_mean']:.1f} ± {g['return_stderr']:.1f} | "
-            f"{g['return_mean'] - m['return_mean']:+.1f} | {z:+.2f} | {flag} |"
+            f"{g['return_mean'] - m['return_mean']:+.1f} | {z:+.2f} | {flag} | {_distances(m, g)} |"
         )
         rows += 1
     if not rows:
@@ -577,6 +581,12 @@ def _simulators_section(curves: list[SeedCurve]) -> list[str]:
             "(`python -m mjx_nclql.evaluate RUN_DIR --all`)."
         ]
     return lines
+
+
+def _distances(*sims: dict[str, Any]) -> str:
+    """The forward distances of an eval.json row as "MJX / Gymnasium", or "-" without them."""
+    values = [s.get("distance_mean") for s in sims]
+    return "-" if None in values else " / ".join(f"{v:.2f}" for v in values)
 
 
 def _difference(row: dict[str, Any]) -> dict[str, float] | None:
