@@ -17,27 +17,28 @@ def _std(x: np.ndarray) -> float:
     return float(x.std(ddof=1)) if x.size > 1 else 0.0
 
 
+def mean_and_stderr(x: Any) -> tuple[float, float]:
+    """Mean of a per-episode quantity and its standard error, in float64."""
+    x = np.asarray(x, np.float64)
+    return float(x.mean()), _std(x) / math.sqrt(x.size)
+
+
 def episode_statistics(returns: Any, lengths: Any, nonfinite: Any) -> dict[str, float | int]:
     """Count, return mean/std/standard error, length mean/standard error, and how many
     episodes went non-finite. Returns are summarised in float64; lengths in the dtype given
     (pass float64 for float64 length statistics)."""
     r = np.asarray(returns, np.float64)
     n = np.asarray(lengths)
+    return_mean, return_stderr = mean_and_stderr(r)
     return {
         "episodes": int(r.size),
-        "return_mean": float(r.mean()),
+        "return_mean": return_mean,
         "return_std": _std(r),
-        "return_stderr": _std(r) / math.sqrt(r.size),
+        "return_stderr": return_stderr,
         "length_mean": float(n.mean()),
         "length_stderr": _std(n) / math.sqrt(n.size),
         "nonfinite": int(np.sum(nonfinite)),
     }
-
-
-def mean_and_stderr(x: Any) -> tuple[float, float]:
-    """Mean of a per-episode quantity and its standard error, in float64."""
-    x = np.asarray(x, np.float64)
-    return float(x.mean()), _std(x) / math.sqrt(x.size)
 
 
 def difference(mean_a: float, stderr_a: float, mean_b: float, stderr_b: float) -> dict[str, float]:
