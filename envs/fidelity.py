@@ -3,10 +3,11 @@
 Training steps MJX in float32; Gymnasium (MuJoCo C, float64) is where published returns come
 from. Two measurements:
 
-* **distribution**: the mean return (and length) of a fixed policy, uniform random actions,
-  over many episodes on float32 MJX and on Gymnasium, with standard errors, and the count of
-  episodes whose physics went non-finite (MJX: the task's guard fired; MuJoCo C: its
-  bad-acceleration warning, after which it resets the data itself);
+* **distribution**: the mean return (and length) of a fixed policy, uniform random actions
+  (`--policy zero`: the all-zero action, no torque at all), over many episodes on float32 MJX
+  and on Gymnasium, with standard errors, and the count of episodes whose physics went
+  non-finite (MJX: the task's guard fired; MuJoCo C: its bad-acceleration warning, after which
+  it resets the data itself);
 * **drift**: the same start and the same action sequence stepped in float32 and float64 MJX;
   the gap in qpos over time, next to the gap a 1e-7 nudge of the float64 start grows into
   (the system's own sensitivity: float32 round-off is a perturbation of that size).
@@ -34,13 +35,27 @@ from envs.stats import difference, episode_statistics
 # simulation): they get fewer episodes; their returns also vary less from episode to episode.
 LONG_EPISODE_TASKS = ("ant", "halfcheetah", "swimmer")
 
+# The fixed policies: "uniform" draws each action uniform on [-1, 1] (the MJX task maps it
+# affinely onto the action space, Gymnasium draws uniform on the action space: the same law);
+# "zero" sends the action space's centre, 0 on every task, so the body only falls or rests
+# under gravity: the reference for tasks whose alive bonus pays for doing nothing.
+POLICIES = ("uniform", "zero")
+
+
+def _check_policy(policy: str) -> None:
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+
 
 def _stats(returns: np.ndarray, lengths: np.ndarray, nonfinite: np.ndarray) -> dict[str, float]:
     return episode_statistics(returns, np.asarray(lengths, np.float64), nonfinite)
 
 
-def mjx_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any) -> dict[str, float]:
-    """`episodes` float32 MJX episodes with uniform random actions, all in one jitted scan."""
+def mjx_episodes(
+    name: str, episodes: int, seed: int = 0, policy: str = "uniform", **options: Any
+) -> dict[str, float]:
+    """`episodes` float32 MJX episodes under `policy` (`POLICIES`), all in one jitted loop."""
+    _check_policy(policy)
     env = envs.make(name, **options)
 
     def run(key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -52,6 +67,8 @@ def mjx_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any)
             t, key, state, ret, length, bad, alive = carry
             key, k = jax.random.split(key)
             actions = jax.random.uniform(k, (episodes, env.action_size), minval=-1.0, maxval=1.0)
+            if policy == "zero":
+                actions = jnp.zeros_like(actions)
             state = jax.vmap(env.step)(state, actions)
             ret = ret + alive * state.reward
             length = length + alive
@@ -68,10 +85,13 @@ def mjx_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any)
     return _stats(*out)
 
 
-def gym_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any) -> dict[str, float]:
-    """The same on Gymnasium's own task (MuJoCo C, float64), actions uniform on the action
-    space (= uniform on [-1, 1] mapped affinely, as the MJX task does)."""
+def gym_episodes(
+    name: str, episodes: int, seed: int = 0, policy: str = "uniform", **options: Any
+) -> dict[str, float]:
+    """The same on Gymnasium's own task (MuJoCo C, float64)."""
     import gymnasium as gym
+
+    _check_policy(policy)
 
     gym_id, kwargs, _ = envs.registry.gymnasium_spec(name, **options)
     with warnings.catch_warnings():
@@ -87,7 +107,8 @@ def gym_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any)
         warned = data.warning[badqacc].number
         ret, n, done = 0.0, 0, False
         while not done:
-            _, r, terminated, truncated, _ = g.step(rng.uniform(low, high))
+            action = rng.uniform(low, high) if policy == "uniform" else np.zeros_like(low)
+            _, r, terminated, truncated, _ = g.step(action)
             ret, n, done = ret + r, n + 1, terminated or truncated
         returns.append(ret)
         lengths.append(n)
@@ -96,14 +117,17 @@ def gym_random_episodes(name: str, episodes: int, seed: int = 0, **options: Any)
     return _stats(np.array(returns), np.array(lengths), np.array(bad))
 
 
-def distribution(name: str, episodes: int, seed: int = 0, **options: Any) -> dict[str, Any]:
-    """Random-policy return on both simulators and their difference in standard errors."""
+def distribution(
+    name: str, episodes: int, seed: int = 0, policy: str = "uniform", **options: Any
+) -> dict[str, Any]:
+    """`policy`'s return on both simulators and their difference in standard errors."""
     t = time.perf_counter()
-    mjx = mjx_random_episodes(name, episodes, seed, **options)
-    gym = gym_random_episodes(name, episodes, seed, **options)
+    mjx = mjx_episodes(name, episodes, seed, policy, **options)
+    gym = gym_episodes(name, episodes, seed, policy, **options)
     diff = difference(gym["return_mean"], gym["return_stderr"], mjx["return_mean"], mjx["return_stderr"])
     return {
         "env": name,
+        "policy": policy,
         "mjx_float32": mjx,
         "gymnasium": gym,
         "difference": diff,
@@ -207,7 +231,10 @@ def _markdown(dist: list[dict[str, Any]], drifts: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m envs.fidelity", description=__doc__.split("\n")[0])
     parser.add_argument("--env", default="all", help="comma-separated task names, or all")
-    parser.add_argument("--episodes", type=int, default=200, help="random-policy episodes per simulator")
+    parser.add_argument(
+        "--policy", choices=POLICIES, default="uniform", help="the fixed policy of the distribution check"
+    )
+    parser.add_argument("--episodes", type=int, default=200, help="episodes per simulator")
     parser.add_argument(
         "--episodes-long",
         type=int,
@@ -239,7 +266,7 @@ def _run(args: argparse.Namespace) -> int:
     dist = []
     for name in names:
         episodes = args.episodes_long if name in LONG_EPISODE_TASKS else args.episodes
-        dist.append(distribution(name, episodes))
+        dist.append(distribution(name, episodes, policy=args.policy))
         print(_markdown(dist[-1:], []).splitlines()[-1], flush=True)
     drifts = []
     for name in drift_names:
@@ -253,6 +280,7 @@ def _run(args: argparse.Namespace) -> int:
             "mujoco": mujoco.__version__,
             "backend": jax.default_backend(),
             "matmul_precision": args.matmul_precision,
+            "policy": args.policy,
             "device": jax.devices()[0].device_kind,
             "machine": platform.machine(),
         }

@@ -117,3 +117,38 @@ def test_early_run_points_interpolate_published_rows():
     # HalfCheetah: 3365.0157 at 25,000 exactly; 37,500 halfway between 35,000 and 40,000.
     assert sac_at_updates("halfcheetah", 25_000) == (3365.0157, 417.5691)
     assert sac_at_updates("halfcheetah", 37_500)[0] == pytest.approx((3983.1205 + 4326.9325) / 2)
+
+
+# Ant's 1000-step episodes on its contact-rich model take ~16 s for the 40: heavy tier.
+ZERO_ACTION_EPISODES = {"hopper": 200, "walker2d": 200, "humanoid": 200, "halfcheetah": 40, "swimmer": 40}
+
+
+@pytest.mark.parametrize(
+    "task",
+    [*ZERO_ACTION_EPISODES, pytest.param("ant", marks=pytest.mark.slow)],
+)
+def test_zero_action_scores_are_what_the_documented_command_measures(task):
+    """`zero_action` is the Gymnasium mean return of `envs.fidelity`'s zero policy with its
+    default episode counts and seed; the zero action is deterministic given the reset seeds, so
+    a rerun reproduces it to the two decimals kept."""
+    from envs.fidelity import gym_episodes
+
+    got = gym_episodes(task, ZERO_ACTION_EPISODES.get(task, 40), seed=0, policy="zero")
+    assert got["nonfinite"] == 0
+    assert got["return_mean"] == pytest.approx(SCORES[task].zero_action, abs=0.006)
+
+
+def test_zero_action_is_above_random_where_staying_alive_pays():
+    """The alive bonus pays for doing nothing on Hopper, Walker2d, Ant and Humanoid; HalfCheetah
+    and Swimmer pay only for moving and for actions' cost, so resting scores near 0 there."""
+    for task in ("hopper", "walker2d", "ant", "humanoid"):
+        assert SCORES[task].zero_action > SCORES[task].random + 50.0
+    for task in ("halfcheetah", "swimmer"):
+        assert abs(SCORES[task].zero_action) < 5.0
+
+
+def test_an_unknown_fixed_policy_is_refused_before_any_episode():
+    from envs.fidelity import gym_episodes
+
+    with pytest.raises(ValueError, match="unknown policy 'still'; choose one of uniform, zero"):
+        gym_episodes("hopper", 1, policy="still")

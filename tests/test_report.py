@@ -189,7 +189,7 @@ def test_report_writes_tables_figures_and_keeps_text_outside_markers(tmp_path, c
         "SCORES",
         {
             "halfcheetah": reference_scores.TaskScores(random=0.0, reference=5000.0),
-            "hopper": reference_scores.TaskScores(random=0.0, reference=3000.0),
+            "hopper": reference_scores.TaskScores(random=0.0, reference=3000.0, zero_action=150.0),
         },
     )
     runs = [
@@ -226,8 +226,9 @@ def test_report_writes_tables_figures_and_keeps_text_outside_markers(tmp_path, c
     assert text.startswith("# Results\n\nhand-written intro\n") and text.endswith("## GPU\nlater\n")
     assert "old table" not in text
     half = stats.t.ppf(0.975, 2) * np.std([3000, 3500, 4000], ddof=1) / np.sqrt(3)
-    assert f"| halfcheetah | nclql | 3 | 100,000 | 3500.0 ± {half:.1f} |" in text
-    assert "| hopper | nclql | 1 | 100,000 | 1500.0 |" in text
+    # Beside each final return: random actions' and the zero action's ("-": not measured).
+    assert f"| halfcheetah | nclql | 3 | 100,000 | 3500.0 ± {half:.1f} | 0.0 | - |" in text
+    assert "| hopper | nclql | 1 | 100,000 | 1500.0 | 0.0 | 150.0 |" in text
     assert "1510.0 ± 25.0 (20 ep., at 100,000)" in text and "+20.0 ± 32.0 (+0.6 se)" in text
     assert (out.parent / "figures" / "curve_halfcheetah.png").read_bytes()[:4] == b"\x89PNG"
     assert "![hopper](figures/curve_hopper.png)" in text
@@ -422,6 +423,7 @@ def test_figure_has_both_axes_with_sac_matched_to_each(tmp_path) -> None:
         assert xs.max() == pytest.approx(xmax * 1.1)  # the runs' range plus the margin only
         assert ys[xs == x][0] == pytest.approx(fn("hopper", x)[0])
         assert lines["random policy"].get_ydata()[0] == reference_scores.SCORES["hopper"].random
+        assert lines["zero action"].get_ydata()[0] == reference_scores.SCORES["hopper"].zero_action
         mean = lines["nclql, mean of 3 seeds ± 95% CI"]
         assert list(mean.get_xdata()) == (
             [12_500, 25_000, 37_500, 50_000] if ax is transitions else [5_000, 10_000, 15_000, 20_000]

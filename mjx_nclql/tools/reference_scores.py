@@ -6,6 +6,14 @@ docs/fidelity.json` (its defaults: 200 episodes for Hopper, Walker2d and Humanoi
 (`--episodes-long`) for Ant, HalfCheetah and Swimmer, full 1000-step time limit; the
 "distribution" entries of docs/fidelity.json and the table in envs/README.md).
 
+`zero_action`: mean return of the all-zero action (no torque: the body rests or falls under
+gravity) on Gymnasium's -v4 task, measured with `python -m envs.fidelity --env
+hopper,walker2d,humanoid,halfcheetah,swimmer,ant --policy zero --drift-env '' --json
+docs/fidelity_zero_action.json` (the same episode counts; the table in envs/README.md). Where
+the task pays for staying alive (Hopper, Walker2d, Ant, Humanoid) it is above `random`: a
+policy has learned something beyond not falling only once it is above both. Not used for
+normalising, which keeps the usual random-to-reference scale.
+
 `reference`: SAC's mean evaluation return over 10 seeds at 1M environment steps on the -v3
 task (same model, reward and termination as -v4, which moved to the new MuJoCo bindings),
 from Tianshou's MuJoCo benchmark data: thu-ml/tianshou,
@@ -29,16 +37,17 @@ SAC_SOURCE = "Tianshou MuJoCo benchmark, SAC, 10 seeds, -v3, env_step 1e6 (test_
 class TaskScores:
     random: float | None
     reference: float | None
+    zero_action: float | None = None
     source: str = SAC_SOURCE
 
 
 SCORES: dict[str, TaskScores] = {
-    "ant": TaskScores(random=-62.19, reference=5714.3),
-    "halfcheetah": TaskScores(random=-275.49, reference=12121.9),
-    "hopper": TaskScores(random=19.01, reference=3531.6),
-    "humanoid": TaskScores(random=120.65, reference=5415.6),
-    "walker2d": TaskScores(random=3.02, reference=4960.9),
-    "swimmer": TaskScores(random=-0.55, reference=43.6),
+    "ant": TaskScores(random=-62.19, reference=5714.3, zero_action=1000.79),
+    "halfcheetah": TaskScores(random=-275.49, reference=12121.9, zero_action=-0.04),
+    "hopper": TaskScores(random=19.01, reference=3531.6, zero_action=150.94),
+    "humanoid": TaskScores(random=120.65, reference=5415.6, zero_action=208.05),
+    "walker2d": TaskScores(random=3.02, reference=4960.9, zero_action=95.95),
+    "swimmer": TaskScores(random=-0.55, reference=43.6, zero_action=1.48),
 }
 
 

@@ -6,13 +6,14 @@ Gymnasium, per checkpoint and seed). Seeds of the same task and variant are pool
 come from one `num_seeds=N` run or from several runs. Writes:
 
 * per task and variant: final return, mean over seeds with a 95% confidence interval
-  (Student t; one seed: none), beside the random policy's return, so "does it learn" is one look;
+  (Student t; one seed: none), beside the returns of random actions and of the zero action, so
+  "does it learn" is one look;
 * per evaluation point: transitions after warm-up (the paper's axis) and gradient updates, the
   MJX and Gymnasium returns as mean ± 95% CI (n seeds), and published SAC at equal transitions
   and at equal updates (`reference_scores.sac_at_transitions` / `sac_at_updates`), so the
   learning per update can be judged apart from the data budget;
 * per task, a two-panel learning-curve PNG (transitions | updates): each seed faint, the mean
-  with its 95% band, SAC's published mean ± std, and the random policy;
+  with its 95% band, SAC's published mean ± std, random actions and the zero action;
 * per seed: MJX against Gymnasium at its final evaluated checkpoint, the gap in standard errors,
   flagged beyond 3;
 * per run: transitions, updates, wall time, returns, and what produced it: commit, jax and
@@ -246,12 +247,20 @@ def normalised(env: str, value: float) -> float | None:
     return (value - ref.random) / (ref.reference - ref.random)
 
 
-def _random_score(env: str) -> float | None:
-    """The uniform-random policy's return on `env` (`reference_scores`), if measured."""
+# The fixed policies every curve is read against, their `TaskScores` field and line style.
+FIXED_POLICIES = {"random policy": ("random", ":"), "zero action": ("zero_action", "-.")}
+
+
+def _fixed_policy_scores(env: str) -> dict[str, float | None]:
+    """The uniform-random and all-zero-action policies' returns on `env` (`reference_scores`),
+    None where not measured: on tasks that pay for staying alive, doing nothing can outscore a
+    policy that moves (Ant), so a curve is read against both."""
     from mjx_nclql.tools.reference_scores import SCORES
 
     ref = SCORES.get(env)
-    return None if ref is None else ref.random
+    return {
+        label: None if ref is None else getattr(ref, field) for label, (field, _) in FIXED_POLICIES.items()
+    }
 
 
 # ---------------------------------------------------------------------------- pooling seeds
@@ -349,7 +358,7 @@ def _sac_curve(ax: Axes, env: str, axis: str, xmax: float) -> None:
 
 def _panel(ax: Axes, env: str, groups: dict[str, list[SeedCurve]], axis: str) -> None:
     """One x-axis of a task's figure: each seed faint, the mean over seeds with its 95% band, SAC
-    and the random policy."""
+    and the fixed policies."""
     from matplotlib.ticker import EngFormatter
 
     xmax = 0.0
@@ -378,9 +387,9 @@ def _panel(ax: Axes, env: str, groups: dict[str, list[SeedCurve]], axis: str) ->
         if n > 1:
             ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.2)
     _sac_curve(ax, env, axis, xmax)
-    random = _random_score(env)
-    if random is not None:
-        ax.axhline(random, color="0.4", ls=":", lw=1.2, label="random policy")
+    for label, value in _fixed_policy_scores(env).items():
+        if value is not None:
+            ax.axhline(value, color="0.4", ls=FIXED_POLICIES[label][1], lw=1.2, label=label)
     ax.xaxis.set_major_formatter(EngFormatter())
     ax.set_xlabel(
         "transitions after warm-up (per seed)" if axis == "transitions" else "gradient updates (per seed)"
@@ -446,16 +455,15 @@ def _final_section(by_task: ByTask) -> tuple[list[str], dict[str, list[np.ndarra
         "",
         "Mean over seeds of the last evaluation all seeds reached (MJX, in training: "
         "20-episode mean per seed unless the run says otherwise), ± the 95% confidence "
-        "half-width (Student t; none for a single seed), beside the uniform-random policy's "
-        "return (`mjx_nclql/tools/reference_scores.py`).",
+        "half-width (Student t; none for a single seed), beside the returns of uniform random "
+        "actions and of the all-zero action on Gymnasium (`mjx_nclql/tools/reference_scores.py`).",
         "",
-        "| task | variant | seeds | transitions after warm-up | final return | random policy |",
-        "|---|---|---|---|---|---|",
+        "| task | variant | seeds | transitions after warm-up | final return | random policy | zero action |",
+        "|---|---|---|---|---|---|---|",
     ]
     scores: dict[str, list[np.ndarray]] = defaultdict(list)
     for env in sorted(by_task):
-        random = _random_score(env)
-        random_text = "-" if random is None else f"{random:.1f}"
+        random_text = " | ".join("-" if v is None else f"{v:.1f}" for v in _fixed_policy_scores(env).values())
         for variant in sorted(by_task[env]):
             group = by_task[env][variant]
             step, finals = _final(group)
@@ -524,7 +532,7 @@ def _figures_section(by_task: ByTask, out_path: str | None, figures_dir: str | N
         "",
         "Left: x = transitions after warm-up; right: x = gradient updates. Each seed faint, the "
         f"mean over seeds with its 95% band, {SAC_LABEL} as mean ± std (dashed, matched to "
-        "each panel's x as in the table above), and the random policy (dotted).",
+        "each panel's x as in the table above), the random policy (dotted) and the zero action (dash-dot).",
         "",
     ]
     base = os.path.dirname(os.path.abspath(out_path)) if out_path else os.getcwd()
