@@ -34,6 +34,8 @@ from envs.stats import difference, episode_statistics
 # Tasks whose random-action episodes run to the time limit (1000 steps each on a CPU-costly
 # simulation): they get fewer episodes; their returns also vary less from episode to episode.
 LONG_EPISODE_TASKS = ("ant", "halfcheetah", "swimmer")
+# Episodes per simulator by default (`--episodes`), and for LONG_EPISODE_TASKS (`--episodes-long`).
+EPISODES, EPISODES_LONG = 200, 40
 
 # The fixed policies: "uniform" draws each action uniform on [-1, 1] (the MJX task maps it
 # affinely onto the action space, Gymnasium draws uniform on the action space: the same law);
@@ -66,9 +68,11 @@ def mjx_episodes(
         def step(carry: tuple) -> tuple:
             t, key, state, ret, length, bad, alive = carry
             key, k = jax.random.split(key)
-            actions = jax.random.uniform(k, (episodes, env.action_size), minval=-1.0, maxval=1.0)
+            shape = (episodes, env.action_size)
             if policy == "zero":
-                actions = jnp.zeros_like(actions)
+                actions = jnp.zeros(shape)
+            else:
+                actions = jax.random.uniform(k, shape, minval=-1.0, maxval=1.0)
             state = jax.vmap(env.step)(state, actions)
             ret = ret + alive * state.reward
             length = length + alive
@@ -234,11 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--policy", choices=POLICIES, default="uniform", help="the fixed policy of the distribution check"
     )
-    parser.add_argument("--episodes", type=int, default=200, help="episodes per simulator")
+    parser.add_argument("--episodes", type=int, default=EPISODES, help="episodes per simulator")
     parser.add_argument(
         "--episodes-long",
         type=int,
-        default=40,
+        default=EPISODES_LONG,
         help=f"episodes for {', '.join(LONG_EPISODE_TASKS)} (1000 steps each)",
     )
     parser.add_argument("--drift-env", default="ant,humanoid", help="tasks for the drift check ('' for none)")
