@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 from typing import Any, ClassVar, Literal
 
 import jax
@@ -20,7 +21,7 @@ import numpy as np
 from mujoco import mjx
 
 from envs.contact_frames import c_plane_capsule_frames
-from envs.model import PhysicsOptions, load_mj_model, mjx_compatible
+from envs.model import PhysicsOptions, SolverCaps, load_mj_model, mjx_compatible
 from envs.state import State
 
 
@@ -35,7 +36,14 @@ class TaskConfig:
     """
 
 
-COMMON_OPTIONS = ("episode_length", "solver_iterations", "ls_iterations", "c_contact_frames")
+COMMON_OPTIONS = (
+    "episode_length",
+    "physics",
+    "solver_iterations",
+    "ls_iterations",
+    "c_contact_frames",
+    "warp_worlds",
+)
 
 # The planar-position metrics Ant, Humanoid and Swimmer report (v4 `info` names, in
 # v4's order), as built by `MjxEnv._xy_metrics`; "forward_reward" follows them in v4.
@@ -56,6 +64,9 @@ class MjxEnv:
     frame_skip: ClassVar[int]
     config_cls: ClassVar[type[TaskConfig]]
     metric_names: ClassVar[tuple[str, ...]]
+    # Newton caps no measured state reaches (`python -m envs.solver_caps`, envs/README.md):
+    # the "faithful" physics tier, bit-identical to the XML's caps and faster under vmap.
+    faithful_caps: ClassVar[SolverCaps]
     needs_cfrc_ext: bool = False
     # Leading qpos coordinates (the global x, or x and y) that v4 drops from the
     # observation when `exclude_current_positions_from_observation` is set: 1 for the
@@ -71,9 +82,11 @@ class MjxEnv:
         self,
         *,
         episode_length: int = 1000,
+        physics: str = "faithful",
         solver_iterations: int | None = None,
         ls_iterations: int | None = None,
         c_contact_frames: bool = True,
+        warp_worlds: int | None = None,
         **task_options: Any,
     ) -> None:
         valid = {f.name for f in dataclasses.fields(self.config_cls)}
@@ -85,11 +98,16 @@ class MjxEnv:
             raise ValueError(f"episode_length must be a positive int, got {episode_length!r}")
         self.config = self.config_cls(**task_options)
         self.episode_length = episode_length
-        self.physics = PhysicsOptions(solver_iterations, ls_iterations, c_contact_frames)
+        self.physics = PhysicsOptions(physics, solver_iterations, ls_iterations, c_contact_frames)
         self.xml_model = load_mj_model(self.xml_file)
-        self.mj_model = mjx_compatible(self.xml_model, self.physics)
+        self.mj_model = mjx_compatible(self.xml_model, self.physics, self.faithful_caps)
         self.mjx_model = mjx.put_model(self.mj_model, impl="jax")
         self._template = mjx.make_data(self.mjx_model, impl="jax")
+        self._shared_paths: frozenset[str] | None = None
+        if self.physics.tier == "warp":
+            self._use_warp(warp_worlds)
+        elif warp_worlds is not None:
+            raise ValueError("warp_worlds applies only to physics='warp'")
         self.dtype = self._template.qpos.dtype
         low, high = self.mj_model.actuator_ctrlrange.T
         self._ctrl_center = jnp.asarray((high + low) / 2.0, self.dtype)
@@ -97,6 +115,48 @@ class MjxEnv:
         self.init_qpos = np.asarray(self.mj_model.qpos0, np.float64).copy()
         self.init_qvel = np.zeros(self.mj_model.nv)
         self._setup()
+
+    def _use_warp(self, worlds: int | None) -> None:
+        """Step with MuJoCo Warp. Its contact buffer is shared by all the worlds (envs, over
+        every seed) stepped together, so it is sized for `worlds` of the contacts and
+        constraint rows MJX's JAX collider allocates per world."""
+        if jax.config.read("jax_enable_x64"):
+            raise ValueError("physics='warp' is float32 only; disable jax_enable_x64")
+        if self.needs_cfrc_ext:
+            raise ValueError(
+                f"physics='warp' cannot give {self.name}'s contact forces (cfrc_ext): "
+                "mujoco-mjx's rne_postconstraint runs only on its JAX implementation"
+            )
+        if isinstance(worlds, bool) or not isinstance(worlds, int) or worlds < 1:
+            raise ValueError(f"physics='warp' needs warp_worlds, a positive int, got {worlds!r}")
+        if importlib.util.find_spec("warp") is None:
+            raise ValueError("physics='warp' needs warp-lang: pip install 'mjx_nclql[warp]'")
+
+        ncon = int(self._template._impl.contact.dist.shape[0])
+        nefc = int(self._template._impl.efc_J.shape[0])
+        self.mjx_model = mjx.put_model(self.mj_model, impl="warp")
+        self._template = mjx.make_data(
+            self.mj_model, impl="warp", naconmax=max(ncon, 1) * worlds, njmax=max(nefc, 1)
+        )
+
+    def world_shared(self, path: tuple[Any, ...], leaf: jax.Array) -> bool:
+        """Whether the State leaf at `path` is one buffer for all the worlds, not one per env
+        (MuJoCo Warp's contact arrays and counts): per-env selects and resets leave it as the
+        step wrote it (collision fills it anew every step)."""
+        if self.physics.tier != "warp":
+            return False
+        if self._shared_paths is None:
+            # A leaf is shared when its shape does not depend on how many envs are batched.
+            def shapes(n: int) -> list[tuple[Any, Any]]:
+                keys = jax.ShapeDtypeStruct((n, 2), jnp.uint32)
+                return jax.tree_util.tree_leaves_with_path(jax.eval_shape(jax.vmap(self.reset), keys))
+
+            self._shared_paths = frozenset(
+                jax.tree_util.keystr(p)
+                for (p, x), (_, y) in zip(shapes(2), shapes(3), strict=True)
+                if x.shape == y.shape
+            )
+        return jax.tree_util.keystr(path) in self._shared_paths
 
     # ----------------------------------------------------------------- properties
     @property
@@ -117,7 +177,7 @@ class MjxEnv:
 
     def _physics_context(self) -> contextlib.AbstractContextManager[None]:
         """Trace-time collider overrides (see envs/contact_frames.py)."""
-        if self.physics.c_contact_frames:
+        if self.physics.c_contact_frames and self.physics.tier != "warp":
             return c_plane_capsule_frames()
         return contextlib.nullcontext()
 

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import mujoco
 
 import envs
+from envs.model import PHYSICS_TIERS
 from envs.vector import VecEnv, VecState
 
 
@@ -80,6 +81,7 @@ def bench_task(
         "num_envs": num_envs,
         "steps": steps,
         "env_steps_per_s": num_envs * steps / best,
+        "ms_per_vector_step": 1e3 * best / steps,
         "run_s": best,
         "compile_reset_s": compile_reset_s,
         "compile_rollout_s": compile_step_s,
@@ -108,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--num-envs", type=int, default=4096)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--physics", choices=PHYSICS_TIERS, default="faithful", help="the physics tier")
     parser.add_argument("--solver-iterations", type=int, default=None)
     parser.add_argument("--ls-iterations", type=int, default=None)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -117,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     options = {
         k: v
         for k, v in (
+            ("physics", args.physics),
+            ("warp_worlds", args.num_envs if args.physics == "warp" else None),
             ("solver_iterations", args.solver_iterations),
             ("ls_iterations", args.ls_iterations),
         )
@@ -128,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         results.append(r)
         print(
             f"{r['env']:>12}  num_envs={r['num_envs']:<6} steps={r['steps']:<5} "
-            f"{r['env_steps_per_s']:>12,.0f} env-steps/s  "
+            f"{r['env_steps_per_s']:>12,.0f} env-steps/s {r['ms_per_vector_step']:8.3f} ms/vector step  "
             f"(compile: reset {r['compile_reset_s']:.1f}s, rollout {r['compile_rollout_s']:.1f}s)",
             file=sys.stderr if args.json else sys.stdout,
             flush=True,

@@ -29,6 +29,7 @@ import mujoco
 import numpy as np
 
 import envs
+from envs.model import PHYSICS_TIERS
 from envs.stats import difference, episode_statistics
 
 # Tasks whose random-action episodes run to the time limit (1000 steps each on a CPU-costly
@@ -254,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         default="default",
         help="jax matmul precision for the float32 physics (on a GPU, 'default' may use TF32)",
     )
+    parser.add_argument(
+        "--physics",
+        choices=PHYSICS_TIERS,
+        default="faithful",
+        help="the MJX side's physics tier (Gymnasium's side is always its own task)",
+    )
     parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
     with jax.default_matmul_precision(args.matmul_precision):
@@ -270,7 +277,8 @@ def _run(args: argparse.Namespace) -> int:
     dist = []
     for name in names:
         episodes = args.episodes_long if name in LONG_EPISODE_TASKS else args.episodes
-        dist.append(distribution(name, episodes, policy=args.policy))
+        physics = {"physics": args.physics, **({"warp_worlds": episodes} if args.physics == "warp" else {})}
+        dist.append(distribution(name, episodes, policy=args.policy, **physics))
         print(_markdown(dist[-1:], []).splitlines()[-1], flush=True)
     drifts = []
     for name in drift_names:
@@ -285,6 +293,7 @@ def _run(args: argparse.Namespace) -> int:
             "backend": jax.default_backend(),
             "matmul_precision": args.matmul_precision,
             "policy": args.policy,
+            "physics": args.physics,
             "device": jax.devices()[0].device_kind,
             "machine": platform.machine(),
         }

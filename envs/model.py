@@ -16,25 +16,47 @@ import mujoco
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 
+PHYSICS_TIERS = ("faithful", "gymnasium", "fast", "warp")
+
+
+@dataclass(frozen=True)
+class SolverCaps:
+    """Caps of the Newton solver: `opt.iterations` and `opt.ls_iterations`."""
+
+    iterations: int
+    ls_iterations: int
+
+
+# The `fast` tier: one Newton iteration with a short line search and no Euler damping, the
+# settings MJX's own examples train with. Not Gymnasium's physics: envs/README.md measures it.
+FAST_CAPS = SolverCaps(iterations=1, ls_iterations=4)
+
+
 @dataclass(frozen=True)
 class PhysicsOptions:
-    """Solver settings; `None` keeps the XML's value (parity with Gymnasium).
+    """Solver settings of one task.
 
     Attributes:
-      solver_iterations: `opt.iterations`, the constraint-solver iteration cap.
-      ls_iterations: `opt.ls_iterations`, the line-search iteration cap (Newton/CG).
+      tier: "faithful" (default): Gymnasium's physics with the task's `faithful_caps`, caps
+        that no measured state reaches, so rollouts are bit-identical to "gymnasium" (the XML's
+        caps, 100 and 50). "fast": `FAST_CAPS` and no Euler damping, for training only.
+      solver_iterations: `opt.iterations`; a number overrides the tier's cap.
+      ls_iterations: `opt.ls_iterations` (Newton/CG line search); a number overrides the tier's.
       c_contact_frames: orient plane-capsule friction pyramids as MuJoCo C does
         (see envs/contact_frames.py); False keeps MJX's own frames.
     """
 
+    tier: str = "faithful"
     solver_iterations: int | None = None
     ls_iterations: int | None = None
     c_contact_frames: bool = True
 
     def __post_init__(self) -> None:
+        if self.tier not in PHYSICS_TIERS:
+            raise ValueError(f"unknown physics tier {self.tier!r}; choices: {', '.join(PHYSICS_TIERS)}")
         for field in ("solver_iterations", "ls_iterations"):
             value = getattr(self, field)
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{field} must be a positive int or None, got {value!r}")
 
 
@@ -60,16 +82,22 @@ def load_mj_model(xml_file: str) -> mujoco.MjModel:
     return model
 
 
-def mjx_compatible(model: mujoco.MjModel, physics: PhysicsOptions) -> mujoco.MjModel:
+def mjx_compatible(model: mujoco.MjModel, physics: PhysicsOptions, faithful: SolverCaps) -> mujoco.MjModel:
     """Return a copy of `model` that MJX can run, with the requested solver settings.
 
-    The only forced change: MJX has no PGS solver (Humanoid's XML asks for it), so
-    PGS becomes Newton. Both solve the same convex constraint problem; see
-    envs/README.md for the measured effect.
+    The one change every tier makes: MJX has no PGS solver (Humanoid's XML asks for it), so
+    PGS becomes Newton. Both solve the same convex constraint problem; see envs/README.md for
+    the measured effect. `faithful` is the task's never-binding caps (the "faithful" tier).
     """
     out = copy.deepcopy(model)  # never mutate the caller's model
     if out.opt.solver == mujoco.mjtSolver.mjSOL_PGS:
         out.opt.solver = mujoco.mjtSolver.mjSOL_NEWTON
+    caps = {"faithful": faithful, "warp": faithful, "fast": FAST_CAPS}.get(physics.tier)
+    if caps is not None:
+        out.opt.iterations = min(caps.iterations, out.opt.iterations)
+        out.opt.ls_iterations = min(caps.ls_iterations, out.opt.ls_iterations)
+    if physics.tier == "fast":
+        out.opt.disableflags |= mujoco.mjtDisableBit.mjDSBL_EULERDAMP
     if physics.solver_iterations is not None:
         out.opt.iterations = physics.solver_iterations
     if physics.ls_iterations is not None:

@@ -69,13 +69,27 @@ class VecState:
         return self.env_state.obs
 
 
-def _where(mask: jax.Array, on_true: Any, on_false: Any) -> Any:
-    """Per-env select over pytrees whose leaves all lead with the env axis."""
+def _per_env(env: MjxEnv, fn: Any, fresh: State, current: State) -> State:
+    """`fn(fresh_leaf, current_leaf)` on every per-env leaf (leading env axis); a leaf that is
+    one buffer for all the worlds (`MjxEnv.world_shared`; probes have none) stays as `current`
+    has it."""
+    shared = getattr(env, "world_shared", None)
+    if shared is None:
+        return jax.tree.map(fn, fresh, current)
+
+    def leaf(path: Any, a: jax.Array, b: jax.Array) -> jax.Array:
+        return b if shared(path, b) else fn(a, b)
+
+    return jax.tree_util.tree_map_with_path(leaf, fresh, current)
+
+
+def _where(env: MjxEnv, mask: jax.Array, on_true: State, on_false: State) -> State:
+    """Per-env select between two batched States."""
 
     def pick(a: jax.Array, b: jax.Array) -> jax.Array:
         return jnp.where(mask.reshape(mask.shape + (1,) * (a.ndim - 1)), a, b)
 
-    return jax.tree.map(pick, on_true, on_false)
+    return _per_env(env, pick, on_true, on_false)
 
 
 class VecEnv:
@@ -173,13 +187,13 @@ class VecEnv:
         reset = jax.vmap(self.env.reset)
 
         def reset_all(s: State) -> State:
-            return _where(done, reset(s.info["rng"]), s)
+            return _where(self.env, done, reset(s.info["rng"]), s)
 
         def reset_some(s: State) -> State:
             # The ended envs' indices, padded with an out-of-range index whose writes drop.
             (idx,) = jnp.nonzero(done, size=self.reset_capacity, fill_value=self.num_envs)
             fresh = reset(jnp.take(s.info["rng"], idx, axis=0, mode="clip"))
-            return jax.tree.map(lambda a, b: a.at[idx].set(b, mode="drop"), s, fresh)
+            return _per_env(self.env, lambda a, b: b.at[idx].set(a, mode="drop"), fresh, s)
 
         ended = jnp.sum(done).astype(jnp.int32)
         if self.batch_axis is not None:

@@ -137,8 +137,9 @@ def test_device_suite_tiny_grid_fills_every_section(tmp_path) -> None:
     sec = report["sections"]
     assert [(r["batch"], r["seeds"]) for r in sec["update"]] == [(8, 1), (8, 2)]
     assert all(r["ms_per_update"] > 0 and r["updates_per_s"] > 0 for r in sec["update"])
-    (env_row,) = sec["env"]
-    assert env_row["env"] == "swimmer" and env_row["num_envs"] == 4 and env_row["env_steps_per_s"] > 0
+    rows = [(r["env"], r["physics"], r["num_envs"], r["command_buffer"]) for r in sec["physics"]]
+    assert rows == [("swimmer", "faithful", 4, False), ("swimmer", "fast", 4, True)]
+    assert all(r["ms_per_vector_step"] > 0 and r["env_steps_per_s"] > 0 for r in sec["physics"])
     (train_row,) = sec["train"]
     assert train_row["seeds"] == 2 and train_row["train_updates_per_s"] > 0
     assert abs(train_row["share_sample"] + train_row["share_env"] + train_row["share_update"] - 1) < 1e-9
@@ -176,20 +177,42 @@ def test_device_suite_keeps_partial_results_and_respects_the_budget(tmp_path) ->
                 device_suite.Item("update", "ok", 1.0, ok),
                 device_suite.Item("update", "broken", 1.0, broken),
                 device_suite.Item("update", "ok again", 1.0, ok),
-                device_suite.Item("env", "too long", 1e6, ok),
+                device_suite.Item("physics", "too long", 1e6, ok),
             ]
 
     report = Fake(str(tmp_path), "tiny", 60.0, "test").run(echo=lambda _: None)
     assert [r["ms_per_update"] for r in report["sections"]["update"]] == [2.0, 2.0]
     assert [e["item"] for e in report["errors"]] == ["update: broken"]
     assert "RuntimeError: out of memory" in report["errors"][0]["error"]
-    assert len(report["skipped"]) == 1 and report["skipped"][0].startswith("env: too long")
+    assert len(report["skipped"]) == 1 and report["skipped"][0].startswith("physics: too long")
     # What the second "ok" saw on disk: the first row and the error were already written.
     assert len(seen[1]["sections"]["update"]) == 1 and len(seen[1]["errors"]) == 1
     on_disk = json.loads((tmp_path / "device.json").read_text())
     assert on_disk["sections"] == report["sections"]
     md = (tmp_path / "device.md").read_text()
     assert "## Skipped (budget)" in md and "update: broken: RuntimeError: out of memory" in md
+
+
+def test_device_suite_plan_fits_the_physics_and_paper_row_in_eight_minutes(tmp_path) -> None:
+    """The full grid's priority list under its timing model (measured compile times): the
+    physics rows come first, then the `paper` rows; the physics rows and the 1-seed `paper` row
+    fit in the default 480 s budget, and no task/tier pair the grid names is left out."""
+    campaign = device_suite.Campaign(str(tmp_path), "full", 480.0, "test")
+    items = campaign.items()
+    first = len(device_suite.GRIDS["full"].physics_first)
+    assert all(i.section == "physics" for i in items[:first])
+    assert [i.label for i in items[first : first + 2]] == [
+        "halfcheetah paper x1 seeds",
+        "halfcheetah paper x5 seeds",
+    ]
+    planned = sum(i.expected_s for i in items[: first + 1])
+    assert planned <= 480.0, planned
+    physics = {i.label.split(" +")[0] for i in items if i.section == "physics"}
+    for task in ("halfcheetah", "hopper", "humanoid"):
+        for tier in ("gymnasium", "faithful", "fast", "warp"):
+            for n in (5, 1024, 4096, 16384):
+                assert (f"{task} {tier} x{n}" in physics) == ((task, tier) != ("humanoid", "warp"))
+    assert device_suite.physics_cost(campaign.grid, "humanoid", False) > campaign.grid.expect_env
 
 
 def test_device_suite_rejects_bad_arguments(tmp_path, capsys) -> None:

@@ -202,6 +202,7 @@ NOT_IN_YAML = (
     "distributed.coordinator_address",
     "compile_cache",
     "num_seeds",
+    "env.physics",
 )
 
 
@@ -217,6 +218,7 @@ NOT_IN_YAML = (
         ("compile_cache=null", lambda c: c.compile_cache is None),
         ("num_seeds=3", lambda c: c.num_seeds == 3),
         ("env.options.episode_length=50", lambda c: c.env.options == {"episode_length": 50}),
+        ("env.physics=fast", lambda c: c.env.physics == "fast"),
     ],
 )
 def test_fields_override_without_a_plus(override: str, check: Any) -> None:
@@ -241,6 +243,30 @@ def test_unknown_key_fails_clearly() -> None:
         compose(["algo.sampler.sigma_min=0.5"])
     with pytest.raises(ConfigError, match="num_levels must be 1 for variant 'lql'"):
         compose(["algo.variant=lql"])
+    with pytest.raises(
+        ConfigError, match=r"env.physics must be one of \['faithful', 'gymnasium', 'fast', 'warp'\]"
+    ):
+        compose(["env.physics=quick"])
+
+
+def test_physics_tiers_of_the_config_are_the_envs_tiers() -> None:
+    """The config's Literal and `envs.model.PHYSICS_TIERS` name the same tiers, in one order."""
+    from typing import get_args, get_type_hints
+
+    from envs.model import PHYSICS_TIERS
+    from mjx_nclql.core.config import EnvConfig
+
+    assert get_args(get_type_hints(EnvConfig)["physics"]) == PHYSICS_TIERS
+    assert EnvConfig().physics == PHYSICS_TIERS[0] == "faithful"
+
+
+def test_env_physics_reaches_the_task_and_warp_is_refused_before_compiling() -> None:
+    from mjx_nclql.runtime.build import make_env
+
+    assert make_env(compose(["env=hopper", "env.physics=fast"])).physics.tier == "fast"
+    assert make_env(compose(["env=hopper"])).physics.tier == "faithful"
+    with pytest.raises(ConfigError, match="physics 'warp' steps environments .* but does not train yet"):
+        make_env(compose(["env=hopper", "env.physics=warp"]))
 
 
 def test_register_is_idempotent() -> None:

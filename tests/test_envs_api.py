@@ -83,8 +83,46 @@ def test_forced_model_changes() -> None:
     assert humanoid.mj_model.opt.solver == mujoco.mjtSolver.mjSOL_NEWTON
     fast = envs.make("ant", solver_iterations=4, ls_iterations=8)
     assert (fast.mj_model.opt.iterations, fast.mj_model.opt.ls_iterations) == (4, 8)
-    default = envs.make("ant")
-    assert (default.mj_model.opt.iterations, default.mj_model.opt.ls_iterations) == (100, 50)
+    xml = envs.make("ant", physics="gymnasium")
+    assert (xml.mj_model.opt.iterations, xml.mj_model.opt.ls_iterations) == (100, 50)
+
+
+def _solver(env: envs.MjxEnv) -> tuple[int, int, bool]:
+    opt = env.mj_model.opt
+    return (
+        int(opt.iterations),
+        int(opt.ls_iterations),
+        bool(opt.disableflags & mujoco.mjtDisableBit.mjDSBL_EULERDAMP),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(GYM_IDS))
+def test_physics_tiers_set_the_solver(name: str) -> None:
+    """faithful (default): the task's caps, below the XML's; gymnasium: the XML's own; fast: one
+    Newton iteration, a 4-step line search and no Euler damping; a number overrides the tier."""
+    xml = envs.make(name, physics="gymnasium")
+    assert _solver(xml)[:2] == (int(xml.xml_model.opt.iterations), int(xml.xml_model.opt.ls_iterations))
+    caps = type(xml).faithful_caps
+    assert _solver(envs.make(name)) == (caps.iterations, caps.ls_iterations, False)
+    assert (
+        caps.iterations < xml.mj_model.opt.iterations and caps.ls_iterations < xml.mj_model.opt.ls_iterations
+    )
+    assert _solver(envs.make(name, physics="fast")) == (1, 4, True)
+    assert _solver(envs.make(name, physics="fast", ls_iterations=6))[:2] == (1, 6)
+    assert xml.xml_model.opt.disableflags == envs.make(name).mj_model.opt.disableflags
+
+
+def test_bad_physics_options_are_rejected() -> None:
+    with pytest.raises(
+        ValueError, match=r"unknown physics tier 'quick'; choices: faithful, gymnasium, fast, warp"
+    ):
+        envs.make("hopper", physics="quick")
+    with pytest.raises(ValueError, match="warp_worlds applies only to physics='warp'"):
+        envs.make("hopper", warp_worlds=4)
+    with pytest.raises(ValueError, match="physics='warp' needs warp_worlds"):
+        envs.make("hopper", physics="warp")
+    with pytest.raises(ValueError, match=r"cannot give humanoid's contact forces \(cfrc_ext\)"):
+        envs.make("humanoid", physics="warp", warp_worlds=4)
 
 
 def test_action_rescaling_to_ctrlrange() -> None:

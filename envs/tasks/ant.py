@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from mujoco import mjx
 
 from envs.base import XY_METRICS, MjxEnv, TaskConfig, body_id
+from envs.model import SolverCaps
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Ant(MjxEnv):
     gym_id = "Ant-v4"
     xml_file = "ant.xml"
     frame_skip = 5
+    faithful_caps = SolverCaps(iterations=18, ls_iterations=12)
     config_cls = AntConfig
     metric_names = (
         "reward_forward",

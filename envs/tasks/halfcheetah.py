@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from mujoco import mjx
 
 from envs.base import MjxEnv, TaskConfig
+from envs.model import SolverCaps
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +27,7 @@ class HalfCheetah(MjxEnv):
     gym_id = "HalfCheetah-v4"
     xml_file = "half_cheetah.xml"
     frame_skip = 5
+    faithful_caps = SolverCaps(iterations=12, ls_iterations=10)
     config_cls = HalfCheetahConfig
     metric_names = ("x_position", "x_velocity", "reward_run", "reward_ctrl")
     qvel_noise = "normal"

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from mujoco import mjx
 
 from envs.base import TaskConfig
+from envs.model import SolverCaps
 from envs.tasks.planar_walker import PlanarWalker
 
 
@@ -32,6 +33,7 @@ class Hopper(PlanarWalker):
     gym_id = "Hopper-v4"
     xml_file = "hopper.xml"
     frame_skip = 4
+    faithful_caps = SolverCaps(iterations=10, ls_iterations=10)
     config_cls = HopperConfig
     config: HopperConfig
 

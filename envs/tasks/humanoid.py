@@ -10,6 +10,7 @@ import numpy as np
 from mujoco import mjx
 
 from envs.base import XY_METRICS, MjxEnv, TaskConfig
+from envs.model import SolverCaps
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Humanoid(MjxEnv):
     gym_id = "Humanoid-v4"
     xml_file = "humanoid.xml"
     frame_skip = 5
+    faithful_caps = SolverCaps(iterations=12, ls_iterations=6)
     config_cls = HumanoidConfig
     needs_cfrc_ext = True
     metric_names = ("reward_linvel", "reward_quadctrl", "reward_alive", *XY_METRICS, "forward_reward")

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from mujoco import mjx
 
 from envs.base import XY_METRICS, MjxEnv, TaskConfig
+from envs.model import SolverCaps
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Swimmer(MjxEnv):
     gym_id = "Swimmer-v4"
     xml_file = "swimmer.xml"
     frame_skip = 4
+    faithful_caps = SolverCaps(iterations=6, ls_iterations=4)
     config_cls = SwimmerConfig
     metric_names = ("reward_fwd", "reward_ctrl", *XY_METRICS, "forward_reward")
     excluded_qpos = 2

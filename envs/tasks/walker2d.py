@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from envs.base import TaskConfig
+from envs.model import SolverCaps
 from envs.tasks.planar_walker import PlanarWalker
 
 
@@ -27,5 +28,6 @@ class Walker2d(PlanarWalker):
     gym_id = "Walker2d-v4"
     xml_file = "walker2d.xml"
     frame_skip = 4
+    faithful_caps = SolverCaps(iterations=12, ls_iterations=6)
     config_cls = Walker2dConfig
     config: Walker2dConfig

@@ -222,6 +222,11 @@ class EnvConfig:
     """Which task and its construction options (passed to `envs.make`)."""
 
     name: str = "halfcheetah"
+    # The MJX solver settings (`envs.model.PhysicsOptions`): "faithful" is Gymnasium's physics,
+    # bit-identical, at caps no measured state reaches; "gymnasium" the XML's own caps; "fast"
+    # one Newton iteration, for training only; "warp" the faithful settings on MuJoCo Warp's
+    # float32 step, env-only so far (envs/README.md measures each).
+    physics: Literal["faithful", "gymnasium", "fast", "warp"] = "faithful"
     options: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:

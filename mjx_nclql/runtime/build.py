@@ -23,9 +23,19 @@ def make_env(cfg: RunConfig) -> Env:
     """The environment `env.name` of the registry (an MJX task, or an analytic probe
     `probe_<kind>` for checks), with the run's options."""
     import envs
+    from envs.registry import is_probe
 
     try:
-        return envs.make(cfg.env.name, **cfg.env.options)
+        if is_probe(cfg.env.name):
+            return envs.make(cfg.env.name, **cfg.env.options)
+        if cfg.env.physics == "warp":
+            # VecEnv and a seed vmap around it run on MuJoCo Warp (envs/README.md); the evaluation's
+            # early-stopping while_loop does not yet (Warp's contact buffer is shared by all worlds).
+            raise ValueError(
+                "physics 'warp' steps environments (python -m envs.bench --physics warp, the device "
+                "suite) but does not train yet; use faithful, gymnasium or fast"
+            )
+        return envs.make(cfg.env.name, physics=cfg.env.physics, **cfg.env.options)
     except TypeError as err:
         raise ConfigError(f"env.options: {err}") from err
     except ValueError as err:

@@ -39,9 +39,10 @@ from mjx_nclql.runtime.run_dir import METRICS_FILE
 class Grid:
     """What the campaign measures; `expect_*` are guessed seconds on one H100."""
 
-    env_tasks: tuple[str, ...]
-    env_counts_first: tuple[int, ...]  # measured before the training rows
-    env_counts_later: tuple[int, ...]  # measured after them, if the budget allows
+    # Physics rows (task, tier, num_envs, with the command-buffer flag), in priority order:
+    # `physics_first` before the paper rows, `physics_later` after everything else.
+    physics_first: tuple[tuple[str, str, int, bool], ...]
+    physics_later: tuple[tuple[str, str, int, bool], ...]
     env_steps: int
     update_batches: tuple[int, ...]
     update_seeds: tuple[int, ...]
@@ -54,17 +55,34 @@ class Grid:
     run_seconds: int
     run_overrides: tuple[str, ...]
     cache_overrides: tuple[str, ...]  # the short training's programs, for a fixed amount of work
-    expect_env: float = 40.0
+    expect_env: float = 43.0  # compile + timing of one env-only program (measured: the timing model below)
     expect_update: float = 20.0
-    expect_train: float = 60.0
+    expect_train: float = 207.0  # a `paper` row on one H200, measured (see the timing model below)
     expect_cache: float = 60.0
 
 
+# XLA's GPU command buffers for loops and conditionals: MJX's solver loop then runs without a
+# host round trip per iteration (the physics rows measure it, in a process of its own).
+COMMAND_BUFFER_FLAG = "--xla_gpu_enable_command_buffer=+WHILE,+CONDITIONAL"
+_PHYSICS_FIRST = (
+    ("halfcheetah", "faithful", 5, False),  # the paper protocol's vector step
+    ("halfcheetah", "fast", 5, False),
+    ("halfcheetah", "warp", 5, False),
+    ("halfcheetah", "faithful", 4096, False),
+    ("halfcheetah", "faithful", 5, True),
+)
 GRIDS: dict[str, Grid] = {
     "full": Grid(
-        env_tasks=("halfcheetah", "hopper", "walker2d", "ant", "humanoid", "swimmer"),
-        env_counts_first=(4096,),
-        env_counts_later=(1024, 16384),
+        physics_first=_PHYSICS_FIRST,
+        physics_later=tuple(
+            (t, tier, n, False)
+            for n in (5, 4096, 1024, 16384)
+            for t in ("halfcheetah", "hopper", "humanoid")
+            for tier in ("gymnasium", "faithful", "fast", "warp")
+            # Humanoid observes cfrc_ext, which MJX computes only on its JAX implementation
+            if (t, tier, n, False) not in _PHYSICS_FIRST and not (t == "humanoid" and tier == "warp")
+        )
+        + (("halfcheetah", "fast", 5, True), ("halfcheetah", "faithful", 4096, True)),
         env_steps=100,
         update_batches=(256, 1024, 4096),
         update_seeds=(1, 5),
@@ -88,9 +106,8 @@ GRIDS: dict[str, Grid] = {
         cache_overrides=("train.total_steps=16384", "train.eval_every=16384"),  # the run's programs
     ),
     "tiny": Grid(
-        env_tasks=("swimmer",),
-        env_counts_first=(4,),
-        env_counts_later=(),
+        physics_first=(("swimmer", "faithful", 4, False), ("swimmer", "fast", 4, True)),
+        physics_later=(),
         env_steps=5,
         update_batches=(8,),
         update_seeds=(1, 2),
@@ -179,18 +196,50 @@ def machine() -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ the measurements
-def env_only(task: str, num_envs: int, steps: int) -> dict[str, Any]:
+def physics_row(task: str, tier: str, num_envs: int, steps: int, command_buffer: bool) -> dict[str, Any]:
+    """ms per vector step of env-only stepping; with `command_buffer`, in a fresh process whose
+    XLA_FLAGS add `COMMAND_BUFFER_FLAG` (XLA reads its flags once, at start-up)."""
     from envs.bench import bench_task
 
-    r = bench_task(task, num_envs, steps, repeats=2)
+    if command_buffer:
+        env = {**os.environ, "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} {COMMAND_BUFFER_FLAG}".strip()}
+        cmd = [sys.executable, "-m", "envs.bench", "--env", task, "--num-envs", str(num_envs)]
+        cmd += ["--steps", str(steps), "--repeats", "2", "--physics", tier, "--json"]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=900)
+        if out.returncode != 0:
+            raise RuntimeError(f"envs.bench with {COMMAND_BUFFER_FLAG} failed: {out.stderr.strip()[-400:]}")
+        (r,) = json.loads(out.stdout)["results"]
+    else:
+        r = bench_task(task, num_envs, steps, repeats=2, physics=tier, **_warp_worlds(tier, num_envs))
     return {
         "env": task,
+        "physics": tier,
         "num_envs": num_envs,
+        "command_buffer": command_buffer,
+        "ms_per_vector_step": r["ms_per_vector_step"],
         "env_steps_per_s": r["env_steps_per_s"],
         "compile_s": r["compile_reset_s"] + r["compile_rollout_s"],
         "program_mib": _mib(r["program_bytes"]),
-        "episodes": r["episodes"],
     }
+
+
+# The timing model, from measured seconds. On one H200 (jax 0.11.2, mujoco-mjx 3.17.0, the first
+# device run) HalfCheetah's env-only program compiled in 43 s (`Grid.expect_env`) and a `paper`
+# training row took 207 s, `fast` 228 s (`Grid.expect_train`). Other tasks scale by their compile
+# times relative to HalfCheetah's on a 2-core CPU (docs/bench/six_tasks_cpu_2026-11-30.json:
+# env-only 57 s for HalfCheetah, 64 s Hopper, 127 s Humanoid; a whole paper row 210 s, 502 s
+# Humanoid); a row with the command-buffer flag also pays a fresh process's start.
+COMPILE_FACTOR = {"halfcheetah": 1.0, "hopper": 1.1, "walker2d": 1.1, "ant": 1.0, "humanoid": 2.2}
+PROCESS_START_S = 10.0
+
+
+def physics_cost(grid: Grid, task: str, command_buffer: bool) -> float:
+    """Expected seconds of one physics row (compilation dominates: the timing itself is < 5 s)."""
+    return grid.expect_env * COMPILE_FACTOR.get(task, 1.0) + (PROCESS_START_S if command_buffer else 0.0)
+
+
+def _warp_worlds(tier: str, num_envs: int) -> dict[str, int]:
+    return {"warp_worlds": num_envs} if tier == "warp" else {}
 
 
 def update_latency(batch: int, seeds: int, count: int, overrides: tuple[str, ...]) -> dict[str, Any]:
@@ -375,7 +424,7 @@ def _mib(n: int | None) -> float | None:
 # ------------------------------------------------------------------ the campaign
 SECTIONS = {
     "update": "Update latency (HalfCheetah sizes, paper algorithm)",
-    "env": "Environment-only throughput (uniform random actions, auto-reset)",
+    "physics": "Physics: env-only ms per vector step (uniform random actions, auto-reset)",
     "train": "Training throughput (measured chunks; protocol time extrapolated, evaluation excluded)",
     "cache": "Start-up with the persistent compilation cache",
     "run": "Short training: evaluation return against wall time",
@@ -413,7 +462,7 @@ class Campaign:
                 Item(
                     "train",
                     f"{t} {p} x{s} seeds",
-                    g.expect_train,
+                    g.expect_train * COMPILE_FACTOR.get(t, 1.0),
                     lambda t=t, p=p, s=s: training(t, p, s, g.train_overrides[p]),
                 )
                 for t, p, s in rows
@@ -430,20 +479,20 @@ class Campaign:
                 for b in g.update_batches
             ]
 
-        def env(counts: tuple[int, ...]) -> list[Item]:
+        def physics(rows: tuple[tuple[str, str, int, bool], ...]) -> list[Item]:
             return [
                 Item(
-                    "env",
-                    f"{t} x{n}",
-                    g.expect_env * (2.0 if t == "humanoid" else 1.0),
-                    lambda t=t, n=n: env_only(t, n, g.env_steps),
+                    "physics",
+                    f"{t} {tier} x{n}" + (" +command buffer" if cb else ""),
+                    physics_cost(g, t, cb),
+                    lambda t=t, tier=tier, n=n, cb=cb: physics_row(t, tier, n, g.env_steps, cb),
                 )
-                for n in counts
-                for t in g.env_tasks
+                for t, tier, n, cb in rows
             ]
 
         first_seeds, *more_seeds = g.update_seeds
         return [
+            *physics(g.physics_first),
             *train(g.train_rows[:2]),
             *update(first_seeds),
             Item("cache", "first and second start", g.expect_cache, lambda: cache_starts(self.out, g)),
@@ -455,10 +504,9 @@ class Campaign:
                 time_boxed=True,
             ),
             *train(g.train_rows[2:3]),
-            *env(g.env_counts_first),
             *[item for n in more_seeds for item in update(n)],
             *train(g.train_rows[3:]),
-            *env(g.env_counts_later),
+            *physics(g.physics_later),
         ]
 
     def elapsed(self) -> float:

@@ -136,7 +136,9 @@ def gymnasium_factory(env_cfg: Any) -> tuple[str, dict[str, Any], list[str]]:
         raise EvaluationError(
             f"Gymnasium has no counterpart of env {env_cfg.name!r}; evaluate it with --simulator mjx"
         )
-    return gymnasium_spec(env_cfg.name, **env_cfg.options)
+    # "faithful" is Gymnasium's physics bit for bit; only the "fast" tier is worth a note.
+    physics = {} if env_cfg.physics in ("faithful", "gymnasium") else {"physics": env_cfg.physics}
+    return gymnasium_spec(env_cfg.name, **physics, **env_cfg.options)
 
 
 def gymnasium_episodes(
